@@ -1,0 +1,29 @@
+# Every target sets itself up: a virtual environment in .venv, the package with its dev extras, and the data.
+SHELL := /bin/bash
+PY := .venv/bin/python
+STAMP := .venv/.normbook-installed
+
+.PHONY: demo test docs export clean-nbs system
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv .venv
+	@echo "normbook: installing into .venv (first run takes a few minutes)"
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+system:
+	@bash tools/setup_system.sh --browser
+
+demo: $(STAMP)
+	@bash tools/setup_system.sh
+	@$(PY) -m normbook.demo
+
+test: $(STAMP) system
+	@$(PY) tools/run_tests.py
+
+docs: $(STAMP)
+	@$(PY) tools/build_docs.py
+
+export: $(STAMP)
+	@.venv/bin/nbdev-clean && .venv/bin/nbdev-export
