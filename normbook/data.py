@@ -16,6 +16,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.torch_core import TensorImage, TensorCategory
 from fastai.data.external import fastai_path
+from fastai.losses import CrossEntropyLossFlat
 
 # %% auto #0
 __all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'find_fashion_mnist', 'read_idx', 'load_fashion_mnist',
@@ -91,9 +92,10 @@ def load_fashion_mnist(
 # %% ../nbs/07_data.ipynb #c022
 class TensorPairs:
     "Images and labels held in memory; indexing with a tensor of indices returns a batch"
-    def __init__(self, x:Tensor, y:Tensor, mean:float=0., std:float=1.):
+    def __init__(self, x:Tensor, y:Tensor, mean:float=0., std:float=1., loss_func=None):
         if len(x) != len(y): raise ValueError(f"TensorPairs expected as many labels as images, got {len(x)} and {len(y)}")
         self.x, self.y, self.mean, self.std = x, y, mean, std
+        self.loss_func = loss_func  # what a fastai `Learner` uses when it is given none
     def __len__(self): return len(self.x)
     def __getitem__(self, idx):
         x = self.x[idx].float().div_(255.).sub_(self.mean).div_(self.std)
@@ -144,8 +146,9 @@ def fashion_mnist(
     g = torch.Generator().manual_seed(seed)
     (xt, yt), (xv, yv) = _subset(xt, yt, n_train, g), _subset(xv, yv, n_valid, g)
     mean, std = 0.2860, 0.3530
-    trn = TensorDL(TensorPairs(_resize(xt, size), yt, mean, std), bs=bs, shuffle=True, drop_last=len(xt) >= 2*bs, device=device)
-    val = TensorDL(TensorPairs(_resize(xv, size), yv, mean, std), bs=bs, device=device)
+    lf = CrossEntropyLossFlat()
+    trn = TensorDL(TensorPairs(_resize(xt, size), yt, mean, std, lf), bs=bs, shuffle=True, drop_last=len(xt) >= 2*bs, device=device)
+    val = TensorDL(TensorPairs(_resize(xv, size), yv, mean, std, lf), bs=bs, device=device)
     torch.manual_seed(seed)
     dls = DataLoaders(trn, val, device=device)
     dls.c, dls.vocab = 10, list(FASHION_CLASSES)
