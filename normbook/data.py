@@ -1,4 +1,4 @@
-"""Offline data loaders for the experiments: Fashion-MNIST from local files, held in memory as tensors
+"""Data loaders for the experiments: Fashion-MNIST from local files held in memory as tensors, and CIFAR-10 and Imagenette through fastai's `untar_data`
 
 Docs: https://normbook.github.io/normbook/data.html.md"""
 
@@ -17,10 +17,13 @@ from fastai.data.load import DataLoader
 from fastai.torch_core import TensorImage, TensorCategory
 from fastai.data.external import fastai_path
 from fastai.losses import CrossEntropyLossFlat
+from fastai.data.external import URLs, untar_data
+from fastai.data.transforms import get_image_files
 
 # %% auto #0
-__all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'find_fashion_mnist', 'read_idx', 'load_fashion_mnist',
-           'TensorPairs', 'TensorDL', 'fashion_mnist']
+__all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMAGENETTE_CLASSES', 'CIFAR_STATS', 'IMAGENET_STATS',
+           'find_fashion_mnist', 'read_idx', 'load_fashion_mnist', 'TensorPairs', 'TensorDL', 'fashion_mnist',
+           'find_image_folder', 'get_image_folder', 'read_image_folder', 'pad_crop_flip', 'cifar10', 'imagenette']
 
 # %% ../nbs/07_data.ipynb #c006
 FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
@@ -154,3 +157,151 @@ def fashion_mnist(
     dls.c, dls.vocab = 10, list(FASHION_CLASSES)
     trn.vocab = val.vocab = dls.vocab
     return dls
+
+# %% ../nbs/07_data.ipynb #c033
+IMAGENETTE_CLASSES = {'n01440764': 'tench', 'n02102040': 'English springer', 'n02979186': 'cassette player',
+                      'n03000684': 'chain saw', 'n03028079': 'church', 'n03394916': 'French horn', 'n03417042': 'garbage truck',
+                      'n03425413': 'gas pump', 'n03445777': 'golf ball', 'n03888605': 'parachute'}
+CIFAR_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+# %% ../nbs/07_data.ipynb #c034
+def _folder_name(url:str) -> str: return url.rsplit('/', 1)[-1].split('.')[0]
+
+def _folder_candidates(name:str, path=None) -> list[Path]:
+    roots = [Path(p).expanduser() for p in (path, os.environ.get('NORMBOOK_DATA')) if p] + [fastai_path('data')]
+    return list(dict.fromkeys(p for r in roots for p in (r, r/name)))
+
+# %% ../nbs/07_data.ipynb #c035
+def find_image_folder(
+    url:str, # a fastai URL such as `URLs.CIFAR`; its file name is the folder's name
+    splits:tuple=('train', 'test'), # subfolders the folder must have
+    path:str|Path|None=None, # a folder to look in first (the data set itself, or its parent)
+) -> Path|None:
+    "The first unpacked copy of the data set at `url` that has the folders `splits`, or `None`"
+    for folder in _folder_candidates(_folder_name(url), path):
+        if all((folder/s).is_dir() for s in splits): return folder
+    return None
+
+# %% ../nbs/07_data.ipynb #c036
+def get_image_folder(url:str, splits:tuple=('train', 'test'), path:str|Path|None=None, download:bool=True) -> Path:
+    "The folder of the data set at `url`: found by `find_image_folder`, else fetched with fastai's `untar_data`"
+    folder = find_image_folder(url, splits, path)
+    if folder is not None: return folder
+    err = 'downloading was not tried (download=False)'
+    if download:
+        try: folder = Path(untar_data(url))
+        except Exception as e: err = f'downloading failed: {type(e).__name__}: {e}'
+        if folder is not None and all((folder/s).is_dir() for s in splits): return folder
+    tried = '\n  '.join(str(p) for p in _folder_candidates(_folder_name(url), path))
+    raise FileNotFoundError(f"{_folder_name(url)} not found. Looked for a folder with {'/, '.join(splits)}/ in:\n  {tried}\n"
+        f"and {err}.\nFetch it with `python -c \"from fastai.data.external import untar_data; untar_data('{url}')\"` "
+        "on a machine with a network, or set NORMBOOK_DATA to the folder that holds it, or pass path=...")
+
+# %% ../nbs/07_data.ipynb #c043
+def read_image_folder(
+    folder:str|Path, # a folder with one subfolder of images per class
+    classes:list|None=None, # class subfolder names, in label order (`None`: sorted subfolder names)
+    n:int|None=None, # read a random subset of this many images
+    seed:int=0, # seed of the subset
+    size:int|None=None, # resize every image to size × size (`None`: they must all have one size)
+) -> tuple[Tensor, Tensor, list]:
+    "Images (N, 3, H, W) uint8 and labels of an image folder, and its class names"
+    from PIL import Image
+    from concurrent.futures import ThreadPoolExecutor
+    folder = Path(folder)
+    classes = list(classes or sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    files = [f for c in classes for f in sorted(get_image_files(folder/c))]
+    if not files: raise ValueError(f"no images found in the class folders of {folder}")
+    if n is not None and n < len(files): files = [files[i] for i in sorted(torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[:n].tolist())]
+    def load(f):
+        im = Image.open(f).convert('RGB')
+        return np.asarray(im.resize((size, size), Image.BILINEAR) if size and im.size != (size, size) else im)
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex: ims = list(ex.map(load, files))
+    if len({im.shape for im in ims}) > 1: raise ValueError(f"images in {folder} differ in size; pass size=...")
+    y = torch.tensor([classes.index(f.parent.name) for f in files])
+    return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).contiguous(), y, classes
+
+# %% ../nbs/07_data.ipynb #c045
+def pad_crop_flip(x:Tensor, pad:int=4) -> Tensor:
+    "Per image: a random crop of `x` (B, C, H, W) zero-padded by `pad`, flipped left-right with probability 1/2"
+    B, C, H, W = x.shape
+    xp = F.pad(x, (pad,) * 4)
+    dev = x.device
+    i, j = torch.randint(0, 2*pad + 1, (B,), device=dev), torch.randint(0, 2*pad + 1, (B,), device=dev)
+    rows, cols = i[:, None] + torch.arange(H, device=dev), j[:, None] + torch.arange(W, device=dev)
+    cols = torch.where((torch.rand(B, device=dev) < 0.5)[:, None], cols.flip(1), cols)
+    b, c = torch.arange(B, device=dev)[:, None, None, None], torch.arange(C, device=dev)[None, :, None, None]
+    return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]
+
+# %% ../nbs/07_data.ipynb #c048
+def _augment(b):
+    x, y = b
+    return TensorImage(pad_crop_flip(x)), y
+
+# %% ../nbs/07_data.ipynb #c049
+def cifar10(
+    bs:int=128, # batch size
+    n_train:int|None=None, # use a random subset of this many training images
+    n_valid:int|None=None, # use a random subset of this many test images for validation
+    size:int=32, # image side in pixels
+    path:str|Path|None=None, # the `cifar10` folder or its parent (else searched, see `find_image_folder`)
+    seed:int=0, # seed of the subsets and of the shuffling
+    device=None, # device of the batches
+    augment:bool=True, # random crops and flips of the training batches
+    download:bool=True, # fetch with `untar_data` when no copy is found
+) -> DataLoaders:
+    "CIFAR-10 (`URLs.CIFAR`) as in-memory fastai `DataLoaders` of (B, 3, size, size) normalized images"
+    if bs < 1: raise ValueError(f"cifar10 expected bs >= 1, got {bs}")
+    folder = get_image_folder(URLs.CIFAR, ('train', 'test'), path, download)
+    xt, yt, classes = read_image_folder(folder/'train', n=n_train, seed=seed, size=size)
+    xv, yv, _ = read_image_folder(folder/'test', classes, n=n_valid, seed=seed, size=size)
+    return _tensor_dls(xt, yt, xv, yv, CIFAR_STATS, classes, bs, seed, device, _augment if augment else None)
+
+# %% ../nbs/07_data.ipynb #c050
+def _tensor_dls(xt, yt, xv, yv, stats, classes, bs, seed, device, after_batch=None) -> DataLoaders:
+    mean, std = (torch.tensor(s).view(-1, 1, 1) for s in stats)
+    lf, kw = CrossEntropyLossFlat(), {} if after_batch is None else dict(after_batch=after_batch)
+    trn = TensorDL(TensorPairs(xt, yt, mean, std, lf), bs=bs, shuffle=True, drop_last=len(xt) >= 2*bs, device=device, **kw)
+    val = TensorDL(TensorPairs(xv, yv, mean, std, lf), bs=bs, device=device)
+    torch.manual_seed(seed)
+    dls = DataLoaders(trn, val, device=device)
+    dls.c, dls.vocab = len(classes), list(classes)
+    trn.vocab = val.vocab = dls.vocab
+    return dls
+
+# %% ../nbs/07_data.ipynb #c054
+def _imagenette_label(f:Path) -> str: return IMAGENETTE_CLASSES.get(f.parent.name, f.parent.name)
+
+def _imagenette_items(folder, n_train, n_valid, seed):
+    g = torch.Generator().manual_seed(seed)
+    def pick(fs, n): return fs if n is None or n >= len(fs) else [fs[i] for i in sorted(torch.randperm(len(fs), generator=g)[:n].tolist())]
+    return pick(sorted(get_image_files(folder/'train')), n_train) + pick(sorted(get_image_files(folder/'val')), n_valid)
+
+# %% ../nbs/07_data.ipynb #c055
+def imagenette(
+    size:int=160, # side of the square crops
+    bs:int=64, # batch size
+    n_train:int|None=None, # use a random subset of this many training images
+    n_valid:int|None=None, # use a random subset of this many validation images
+    path:str|Path|None=None, # the `imagenette2-160` folder or its parent (else searched, see `find_image_folder`)
+    seed:int=0, # seed of the subsets and of the shuffling
+    device=None, # device of the batches
+    num_workers:int|None=None, # worker processes for decoding (`None`: fastai's default)
+    download:bool=True, # fetch with `untar_data` when no copy is found
+) -> DataLoaders:
+    "Imagenette (`URLs.IMAGENETTE_160`) as fastai `DataLoaders` of (B, 3, size, size) normalized images"
+    from fastai.data.block import DataBlock, CategoryBlock
+    from fastai.data.transforms import GrandparentSplitter
+    from fastai.vision.data import ImageBlock
+    from fastai.vision.augment import RandomResizedCrop, FlipItem
+    from fastai.vision.core import imagenet_stats
+    from fastai.data.transforms import Normalize
+    if bs < 1: raise ValueError(f"imagenette expected bs >= 1, got {bs}")
+    folder = get_image_folder(URLs.IMAGENETTE_160, ('train', 'val'), path, download)
+    dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=lambda p: _imagenette_items(p, n_train, n_valid, seed),
+                       splitter=GrandparentSplitter(valid_name='val'), get_y=_imagenette_label,
+                       item_tfms=[RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)], batch_tfms=Normalize.from_stats(*imagenet_stats))
+    kw = {} if num_workers is None else dict(num_workers=num_workers)
+    torch.manual_seed(seed)
+    return dblock.dataloaders(folder, bs=bs, device=device, **kw)
