@@ -17,7 +17,7 @@ from .layers import FRN, TLU, FRNTLU
 from .norms import get_norm, is_norm, norm_types
 
 # %% auto #0
-__all__ = ['bn_only', 'trainable_summary']
+__all__ = ['bnrelu_to_frn', 'bn_only', 'trainable_summary']
 
 # %% ../nbs/04_convert.ipynb #c005
 def _check_model(model, fname:str):
@@ -34,7 +34,205 @@ def _set_module(root:nn.Module, path:str, new:nn.Module):
     parent, _, name = path.rpartition('.')
     setattr(root.get_submodule(parent) if parent else root, name, new)
 
-# %% ../nbs/04_convert.ipynb #c008
+# %% ../nbs/04_convert.ipynb #c009
+_ACT_FUNCS = {nn.ReLU: (F.relu, F.relu_, torch.relu, torch.relu_, 'relu', 'relu_'), nn.ReLU6: (F.relu6,),
+              nn.LeakyReLU: (F.leaky_relu, F.leaky_relu_), nn.Hardtanh: (F.hardtanh, F.hardtanh_), nn.SiLU: (F.silu,),
+              nn.GELU: (F.gelu,), nn.Mish: (F.mish,), nn.ELU: (F.elu, F.elu_)}
+
+def _act_matchers(acts) -> tuple:
+    "Module classes, functions and Tensor-method names that count as activations, from `acts`"
+    acts = (acts,) if not isinstance(acts, (tuple, list, set)) else acts
+    classes, funcs, methods = [], set(), set()
+    for a in acts:
+        if isinstance(a, type) and issubclass(a, nn.Module):
+            classes.append(a)
+            for c, fs in _ACT_FUNCS.items():
+                if issubclass(c, a):
+                    for f in fs: (methods if isinstance(f, str) else funcs).add(f)
+        elif isinstance(a, str): methods.add(a)
+        elif callable(a) and not isinstance(a, nn.Module): funcs.add(a)
+        else: raise TypeError(f"bnrelu_to_frn expected acts to hold nn.Module classes, functions or method names, got {a!r}")
+    return tuple(classes), funcs, methods
+
+# %% ../nbs/04_convert.ipynb #c011
+def _is_act(n:fx.Node, mods:dict, matchers:tuple) -> bool:
+    "Whether node `n` calls an activation of `matchers`"
+    classes, funcs, methods = matchers
+    if n.op == 'call_module': return isinstance(mods[n.target], classes) if classes else False
+    if n.op == 'call_function': return n.target in funcs
+    return n.op == 'call_method' and n.target in methods
+
+def _input_of(n:fx.Node):
+    "The tensor an activation call acts on: its first argument"
+    return n.args[0] if n.args else n.kwargs.get('input', n.kwargs.get('self'))
+
+def _inplace(n:fx.Node, mods:dict) -> bool:
+    "Whether the activation call `n` overwrites its input"
+    if n.op == 'call_module': return bool(getattr(mods[n.target], 'inplace', False))
+    name = n.target if n.op == 'call_method' else getattr(n.target, '__name__', '')
+    if name.endswith('_'): return True
+    try: return bool(inspect.signature(n.target).bind(*n.args, **n.kwargs).arguments.get('inplace', False))
+    except (TypeError, ValueError): return False
+
+# %% ../nbs/04_convert.ipynb #c013
+class _Tracer(fx.Tracer):
+    "An fx tracer that keeps norms and `leaves` as leaves and remembers where tracing failed"
+    def __init__(self, leaves:tuple, leaf_names:set):
+        super().__init__(); self.leaves, self.leaf_names, self.failed_at = leaves, leaf_names, None
+    def is_leaf_module(self, m, qualname):
+        return isinstance(m, self.leaves) or qualname in self.leaf_names or super().is_leaf_module(m, qualname)
+    def call_module(self, m, forward, args, kwargs):
+        try: return super().call_module(m, forward, args, kwargs)
+        except Exception:
+            if self.failed_at is None: self.failed_at = self.path_of_module(m)
+            raise
+
+# %% ../nbs/04_convert.ipynb #c014
+def _trace(model:nn.Module, leaf_modules=(), fname:str='bnrelu_to_frn') -> fx.GraphModule:
+    "Trace `model` with fx, with norms, TLU and `leaf_modules` (classes or qualified names) as leaves"
+    classes = tuple(l for l in leaf_modules if isinstance(l, type)); names = {l for l in leaf_modules if isinstance(l, str)}
+    tr = _Tracer(norm_types() + classes, names)
+    try: graph = tr.trace(model)
+    except Exception as e:
+        p = tr.failed_at
+        what = f"the forward of {type(model).__name__} itself" if not p else f"submodule '{p}' ({type(model.get_submodule(p)).__name__})"
+        cls = type(model.get_submodule(p)).__name__ if p else None
+        hint = (f"convert its traceable submodules one at a time (e.g. `sub = model.get_submodule('{p}.<child>')` and assign "
+                f"`{fname}(sub)` back), or pass leaf_modules=[{cls}] (or ['{p}']) to leave it unconverted" if p else
+                f"convert its traceable children one at a time, e.g. `model.<child> = {fname}(model.<child>)`")
+        raise RuntimeError(f"{fname} could not trace {what} with torch.fx ({type(e).__name__}: {e}). Instead, {hint}.") from e
+    return fx.GraphModule(tr.root, graph, type(model).__name__)
+
+# %% ../nbs/04_convert.ipynb #c017
+def _readers(n:fx.Node, mods:dict):
+    "Yield (user, source) for every node reading `n`'s value, directly or through `nn.Identity` calls (source: the node it reads)"
+    for u in n.users:
+        if u.op == 'call_module' and isinstance(mods[u.target], nn.Identity) and _input_of(u) is n: yield from _readers(u, mods)
+        else: yield u, n
+
+def _bn_act_pairs(gm:fx.GraphModule, matchers:tuple, bn_types:tuple) -> tuple[list, list]:
+    "The BatchNorm call nodes of `gm`, and every (BatchNorm node, activation node) edge, also through `nn.Identity` calls"
+    mods = dict(gm.named_modules())
+    bns = [n for n in gm.graph.nodes if n.op == 'call_module' and isinstance(mods[n.target], bn_types)]
+    return bns, [(b, u) for b in bns for u, src in _readers(b, mods) if _is_act(u, mods, matchers) and _input_of(u) is src]
+
+def _later_users(b:fx.Node, a:fx.Node, order:dict) -> list:
+    "(user, node) for users of `b` (or of the identities between `b` and `a`) that run after the activation `a`"
+    chain = [_input_of(a)]
+    while chain[-1] is not b: chain.append(_input_of(chain[-1]))
+    return [(u, n) for n in chain for u in n.users if u is not a and u not in chain and order.get(u, -1) > order[a]]
+
+# %% ../nbs/04_convert.ipynb #c019
+def _graph_reasons(gm:fx.GraphModule, pairs:list) -> list[str]:
+    "Why module swapping cannot express the conversion of `pairs` (empty when it can)"
+    mods, order = dict(gm.named_modules()), {n: i for i, n in enumerate(gm.graph.nodes)}
+    calls = {}
+    for n in gm.graph.nodes:
+        if n.op == 'call_module': calls[id(mods[n.target])] = calls.get(id(mods[n.target]), 0) + 1
+    res = []
+    for b, a in pairs:
+        if a.op != 'call_module': res.append(f"activation '{a.name}' is a call of {getattr(a.target, '__name__', a.target)}, not a module")
+        elif calls[id(mods[a.target])] > 1: res.append(f"activation module '{a.target}' is called at {calls[id(mods[a.target])]} places")
+        elif _inplace(a, mods) and _later_users(b, a, order): res.append(f"in-place '{a.target}' changes '{b.target}' for later users")
+    return list(dict.fromkeys(res))
+
+# %% ../nbs/04_convert.ipynb #c020
+def _frn_from(bn:nn.Module, copy_affine:bool, **kwargs) -> FRN:
+    "An `FRN` with `bn`'s channels, device and dtype (and its γ/β when `copy_affine` and it has them)"
+    f = _like(FRN(bn.num_features, **kwargs), bn)
+    if copy_affine and getattr(bn, 'weight', None) is not None and getattr(bn, 'bias', None) is not None:
+        with torch.no_grad(): f.weight.copy_(bn.weight); f.bias.copy_(bn.bias)
+    return f.train(bn.training)
+
+def _replace_obj(root:nn.Module, old:nn.Module, new:nn.Module):
+    "Put `new` wherever the module object `old` is registered under `root`"
+    for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: _set_module(root, path, new)
+
+def _free_name(root:nn.Module, name:str) -> str:
+    "`name`, or `name_1`, `name_2`... the first that is not a submodule of `root`"
+    cands = itertools.chain([name], (f"{name}_{i}" for i in itertools.count(1)))
+    return next(c for c in cands if not _has_sub(root, c))
+
+def _has_sub(root, name):
+    try: root.get_submodule(name); return True
+    except AttributeError: return False
+
+# %% ../nbs/04_convert.ipynb #c022
+def _rewrite_graph(gm:fx.GraphModule, pairs:list, tlus:list) -> fx.GraphModule:
+    "Put each TLU of `tlus` in place of the activation call of its (bn, act) pair"
+    g, mods = gm.graph, dict(gm.named_modules())
+    order, calls = {n: i for i, n in enumerate(g.nodes)}, {}
+    for n in g.nodes:
+        if n.op == 'call_module': calls[id(mods[n.target])] = calls.get(id(mods[n.target]), 0) + 1
+    for (b, a), tlu in zip(pairs, tlus):
+        inplace, later = _inplace(a, mods), _later_users(b, a, order)
+        if a.op == 'call_module' and calls[id(mods[a.target])] == 1: _set_module(gm, a.target, tlu); node = a
+        else:
+            name = _free_name(gm, f"{b.target}_tlu"); gm.add_submodule(name, tlu)
+            with g.inserting_after(a): node = g.call_module(name, (_input_of(a),))
+            a.replace_all_uses_with(node); g.erase_node(a)
+        if inplace:
+            for u, n in later: u.replace_input_with(n, node)
+    g.lint(); gm.recompile(); gm.delete_all_unused_submodules()
+    return gm
+
+# %% ../nbs/04_convert.ipynb #c023
+def bnrelu_to_frn(
+    model:nn.Module, # the model to convert; it is left unchanged
+    acts=(nn.ReLU,), # activations to replace by TLU: module classes (with their functional forms), functions, method names
+    convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
+    copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
+    eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
+    learnable_eps:bool=False, # FRN with a learned ε
+    graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
+    leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
+    return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
+    verbose:bool=False, # print what was converted
+):
+    "A copy of `model` where every BatchNorm that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
+    _check_model(model, 'bnrelu_to_frn')
+    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use get_norm('frn', C)")
+    matchers, model = _act_matchers(acts), copy.deepcopy(model)
+    gm = _trace(model, leaf_modules)
+    bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
+    ret = lambda m, n: (m, n) if return_count else m
+    if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {type(model).__name__}: nothing converted (0 pairs)"); return ret(model, 0)
+    if not pairs and not convert_all:
+        warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
+        return ret(model, 0)
+    return _convert(model, gm, bns, pairs, convert_all, copy_affine, graph, ret, verbose, eps=eps, learnable_eps=learnable_eps)
+
+# %% ../nbs/04_convert.ipynb #c024
+def _convert(model, gm, bns, pairs, convert_all, copy_affine, graph, ret, verbose, **frn_kwargs):
+    "Swap the modules of `model`, or rewrite `gm`, for `pairs` (and every BatchNorm in `bns` when `convert_all`)"
+    mods, reasons = dict(gm.named_modules()), _graph_reasons(gm, pairs)
+    if graph is False and reasons: raise ValueError("bnrelu_to_frn(graph=False) cannot keep the model's class: " + '; '.join(reasons[:5]))
+    use_graph = bool(graph) or bool(reasons)
+    root = gm if use_graph else model
+    conv_bns = list(dict.fromkeys(mods[b.target] for b in (bns if convert_all else [b for b, _ in pairs])))
+    for bn in conv_bns: _replace_obj(root, bn, _frn_from(bn, copy_affine, **frn_kwargs))
+    tlus = [_like(TLU(mods[b.target].num_features), mods[b.target]) for b, _ in pairs]
+    if use_graph: _rewrite_graph(gm, pairs, tlus)
+    else:
+        for (_, a), tlu in zip(pairs, tlus): _replace_obj(model, mods[a.target], tlu)
+    if verbose:
+        print(f"bnrelu_to_frn: {len(pairs)} BatchNorm→activation pairs → FRN→TLU, {len(conv_bns) - len({id(mods[b.target]) for b, _ in pairs})} "
+              f"more BatchNorms → FRN, {len({id(mods[b.target]) for b in bns}) - len(conv_bns)} BatchNorms kept; returns a "
+              + (f"GraphModule ({'; '.join(reasons[:3])})" if use_graph else type(model).__name__))
+    return ret(root, len(pairs))
+
+# %% ../nbs/04_convert.ipynb #c027
+def _frn_tlu_edges(model:nn.Module) -> list:
+    "(FRN name, TLU name, FRN channels, TLU channels) of every TLU call that reads an FRN call (through `nn.Identity`s)"
+    gm = _trace(model); mods = dict(gm.named_modules())
+    kind = lambda n, t: isinstance(n, fx.Node) and n.op == 'call_module' and type(mods[n.target]) is t
+    def src(n):
+        while kind(n, nn.Identity): n = n.args[0]
+        return n
+    return [(src(a.args[0]).target, a.target, mods[src(a.args[0]).target].num_features, mods[a.target].num_features)
+            for a in gm.graph.nodes if kind(a, TLU) and kind(src(a.args[0]), FRN)]
+
+# %% ../nbs/04_convert.ipynb #c051
 def _head_name(model:nn.Module) -> str:
     "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
     lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -43,7 +241,7 @@ def _head_name(model:nn.Module) -> str:
     if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
     return others[-1]
 
-# %% ../nbs/04_convert.ipynb #c009
+# %% ../nbs/04_convert.ipynb #c052
 def bn_only(
     model:nn.Module, # the model, changed in place
     train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
@@ -62,7 +260,7 @@ def bn_only(
         for p in head.parameters(): p.requires_grad_(True)
     return model
 
-# %% ../nbs/04_convert.ipynb #c012
+# %% ../nbs/04_convert.ipynb #c055
 def _owner_types(model:nn.Module) -> dict:
     "For each parameter name, the class of the outermost norm containing it, else of the module holding it"
     mods, res = dict(model.named_modules()), {}
@@ -73,7 +271,7 @@ def _owner_types(model:nn.Module) -> dict:
         res[name] = type(mods[norm if norm is not None else prefixes[-1]])
     return res
 
-# %% ../nbs/04_convert.ipynb #c013
+# %% ../nbs/04_convert.ipynb #c056
 def trainable_summary(
     model:nn.Module, # the model to summarise
     show:bool=True, # print the table and the totals
