@@ -8,6 +8,7 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 from __future__ import annotations
 import torch
 from torch import nn, Tensor
+from .fast import frn_fast, frntlu_fast, get_fast_mode
 
 # %% auto #0
 __all__ = ['frn', 'tlu', 'FRN', 'TLU', 'FRNTLU']
@@ -92,7 +93,8 @@ class FRN(_FRNBase):
 
     def forward(self, x:Tensor) -> Tensor:
         _check_input(type(self).__name__, x, self.num_features)
-        return frn(x, self.weight, self.bias, self.effective_eps())
+        if get_fast_mode() == 'reference': return frn(x, self.weight, self.bias, self.effective_eps())
+        return frn_fast(x, self.weight, self.bias, self.effective_eps())
 
     def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
@@ -136,7 +138,8 @@ class FRNTLU(_FRNBase):
 
     def forward(self, x:Tensor) -> Tensor:
         _check_input(type(self).__name__, x, self.num_features)
-        return tlu(frn(x, self.weight, self.bias, self.effective_eps()), self.tau)
+        if get_fast_mode() == 'reference': return tlu(frn(x, self.weight, self.bias, self.effective_eps()), self.tau)
+        return frntlu_fast(x, self.weight, self.bias, self.tau, self.effective_eps())
 
     def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
