@@ -17,7 +17,7 @@ from .layers import FRN, TLU, FRNTLU
 from .norms import get_norm, is_norm, norm_types
 
 # %% auto #0
-__all__ = ['bnrelu_to_frn', 'bn_only', 'trainable_summary']
+__all__ = ['bnrelu_to_frn', 'convert_norm', 'bn_only', 'trainable_summary']
 
 # %% ../nbs/04_convert.ipynb #c005
 def _check_model(model, fname:str):
@@ -233,6 +233,55 @@ def _frn_tlu_edges(model:nn.Module) -> list:
             for a in gm.graph.nodes if kind(a, TLU) and kind(src(a.args[0]), FRN)]
 
 # %% ../nbs/04_convert.ipynb #c051
+def _width(p:str, m:nn.Module) -> int:
+    "The channel count of the norm layer `m` (at path `p`)"
+    for a in ('num_features', 'num_channels'):
+        if isinstance(getattr(m, a, None), int): return getattr(m, a)
+    shape = getattr(m, 'normalized_shape', None)
+    if shape is not None and len(shape) == 1: return shape[0]
+    raise ValueError(f"convert_norm cannot tell the channel count of '{p}' ({type(m).__name__})")
+
+def _ndim_of(m:nn.Module) -> int:
+    "The spatial dims a norm layer is built for, from its class name: 1 for `...1d`, 3 for `...3d`, else 2"
+    n = type(m).__name__.lower()
+    return 1 if n.endswith('1d') else 3 if n.endswith('3d') else 2
+
+def _copy_state(old:nn.Module, new:nn.Module) -> list[str]:
+    "Copy the entries of `old`'s state_dict that `new` has with the same shape; return their names"
+    sd, nsd = old.state_dict(), new.state_dict()
+    keep = {k: v for k, v in sd.items() if k in nsd and nsd[k].shape == v.shape}
+    new.load_state_dict(keep, strict=False)
+    return list(keep)
+
+# %% ../nbs/04_convert.ipynb #c053
+def convert_norm(
+    model:nn.Module, # the model to convert
+    norm, # the new norm: a registered name (see `get_norm`), a class or a partial
+    target=_BatchNorm, # the classes to replace (a class or a tuple); default every BatchNorm
+    copy_state:bool=False, # copy the parameters and buffers the old and new layers share by name and shape
+    inplace:bool=False, # change `model` itself instead of a copy
+    return_count:bool=False, # return `(model, number of layers replaced)`
+    **kwargs, # passed to the new layers, e.g. `k=5` for 'bnet', `groups=16` for 'gn'
+) -> nn.Module:
+    "A copy of `model` (or `model` itself when `inplace`) with every `target` layer replaced by `norm` of the same width"
+    _check_model(model, 'convert_norm')
+    target = tuple(target) if isinstance(target, (tuple, list)) else (target,)
+    if not all(isinstance(t, type) and issubclass(t, nn.Module) for t in target):
+        raise TypeError(f"convert_norm expected target to be nn.Module classes, got {target!r}")
+    if isinstance(norm, str): get_norm(norm, 32)  # an unknown name fails here, even when nothing is to be replaced
+    model = model if inplace else copy.deepcopy(model)
+    found = list({id(m): (p, m) for p, m in model.named_modules() if isinstance(m, target)}.values())
+    if not found:
+        warnings.warn(f"convert_norm found no {'/'.join(t.__name__ for t in target)} in {type(model).__name__}: nothing converted (0 layers)")
+    for p, m in found:
+        try: new = _like(get_norm(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
+        except (ValueError, TypeError) as e: raise type(e)(f"convert_norm could not replace '{p}' ({type(m).__name__}): {e}") from e
+        if copy_state: _copy_state(m, new)
+        if p: _replace_obj(model, m, new)
+        else: model = new
+    return (model, len(found)) if return_count else model
+
+# %% ../nbs/04_convert.ipynb #c064
 def _head_name(model:nn.Module) -> str:
     "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
     lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -241,7 +290,7 @@ def _head_name(model:nn.Module) -> str:
     if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
     return others[-1]
 
-# %% ../nbs/04_convert.ipynb #c052
+# %% ../nbs/04_convert.ipynb #c065
 def bn_only(
     model:nn.Module, # the model, changed in place
     train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
@@ -260,7 +309,7 @@ def bn_only(
         for p in head.parameters(): p.requires_grad_(True)
     return model
 
-# %% ../nbs/04_convert.ipynb #c055
+# %% ../nbs/04_convert.ipynb #c068
 def _owner_types(model:nn.Module) -> dict:
     "For each parameter name, the class of the outermost norm containing it, else of the module holding it"
     mods, res = dict(model.named_modules()), {}
@@ -271,7 +320,7 @@ def _owner_types(model:nn.Module) -> dict:
         res[name] = type(mods[norm if norm is not None else prefixes[-1]])
     return res
 
-# %% ../nbs/04_convert.ipynb #c056
+# %% ../nbs/04_convert.ipynb #c069
 def trainable_summary(
     model:nn.Module, # the model to summarise
     show:bool=True, # print the table and the totals
