@@ -7,6 +7,7 @@ Docs: https://normbook.github.io/normbook/convert.html.md"""
 # %% ../nbs/04_convert.ipynb #c001
 from __future__ import annotations
 import copy, inspect, itertools, warnings
+from collections import OrderedDict
 from typing import Callable
 import pandas as pd
 import torch
@@ -144,6 +145,15 @@ def _frn_from(bn:nn.Module, copy_affine:bool, **kwargs) -> FRN:
         with torch.no_grad(): f.weight.copy_(bn.weight); f.bias.copy_(bn.bias)
     return f.train(bn.training)
 
+def _is_fused(m:nn.Module) -> bool:
+    "Whether the BatchNorm `m` applies an activation itself, as timm's `BatchNormAct2d` does (`m.act`, after `m.drop`)"
+    return isinstance(getattr(m, 'act', None), nn.Module)
+
+def _unfuse(bn:nn.Module, frn:FRN, act:nn.Module|None) -> nn.Sequential:
+    "`frn`, `bn.drop` and `act` (or `bn.act`) in a Sequential, to replace the fused norm-activation `bn`"
+    drop = getattr(bn, 'drop', None)
+    return nn.Sequential(OrderedDict(norm=frn, drop=drop if isinstance(drop, nn.Module) else nn.Identity(), act=act or bn.act))
+
 def _replace_obj(root:nn.Module, old:nn.Module, new:nn.Module):
     "Put `new` wherever the module object `old` is registered under `root`"
     for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: _set_module(root, path, new)
@@ -197,29 +207,35 @@ def bnrelu_to_frn(
     bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
     ret = lambda m, n: (m, n) if return_count else m
     if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {type(model).__name__}: nothing converted (0 pairs)"); return ret(model, 0)
-    if not pairs and not convert_all:
+    mods = dict(gm.named_modules())
+    fused = [m for m in dict.fromkeys(mods[b.target] for b in bns) if _is_fused(m) and isinstance(m.act, matchers[0])]
+    pairs = [(b, a) for b, a in pairs if not _is_fused(mods[b.target])]
+    if not pairs and not fused and not convert_all:
         warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
         return ret(model, 0)
-    return _convert(model, gm, bns, pairs, convert_all, copy_affine, graph, ret, verbose, eps=eps, learnable_eps=learnable_eps)
+    return _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, eps=eps, learnable_eps=learnable_eps)
 
 # %% ../nbs/04_convert.ipynb #c024
-def _convert(model, gm, bns, pairs, convert_all, copy_affine, graph, ret, verbose, **frn_kwargs):
-    "Swap the modules of `model`, or rewrite `gm`, for `pairs` (and every BatchNorm in `bns` when `convert_all`)"
+def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, **frn_kwargs):
+    "Swap the modules of `model`, or rewrite `gm`, for `pairs` and `fused` (and every BatchNorm in `bns` when `convert_all`)"
     mods, reasons = dict(gm.named_modules()), _graph_reasons(gm, pairs)
     if graph is False and reasons: raise ValueError("bnrelu_to_frn(graph=False) cannot keep the model's class: " + '; '.join(reasons[:5]))
     use_graph = bool(graph) or bool(reasons)
     root = gm if use_graph else model
-    conv_bns = list(dict.fromkeys(mods[b.target] for b in (bns if convert_all else [b for b, _ in pairs])))
-    for bn in conv_bns: _replace_obj(root, bn, _frn_from(bn, copy_affine, **frn_kwargs))
+    conv_bns = list(dict.fromkeys([mods[b.target] for b in (bns if convert_all else [b for b, _ in pairs])] + fused))
+    for bn in conv_bns:
+        frn = _frn_from(bn, copy_affine, **frn_kwargs)
+        if _is_fused(bn): frn = _unfuse(bn, frn, _like(TLU(bn.num_features), bn) if bn in fused else None)
+        _replace_obj(root, bn, frn)
     tlus = [_like(TLU(mods[b.target].num_features), mods[b.target]) for b, _ in pairs]
     if use_graph: _rewrite_graph(gm, pairs, tlus)
     else:
         for (_, a), tlu in zip(pairs, tlus): _replace_obj(model, mods[a.target], tlu)
     if verbose:
-        print(f"bnrelu_to_frn: {len(pairs)} BatchNorm→activation pairs → FRN→TLU, {len(conv_bns) - len({id(mods[b.target]) for b, _ in pairs})} "
+        print(f"bnrelu_to_frn: {len(pairs) + len(fused)} BatchNorm→activation pairs → FRN→TLU, {len(conv_bns) - len({id(mods[b.target]) for b, _ in pairs}) - len(fused)} "
               f"more BatchNorms → FRN, {len({id(mods[b.target]) for b in bns}) - len(conv_bns)} BatchNorms kept; returns a "
               + (f"GraphModule ({'; '.join(reasons[:3])})" if use_graph else type(model).__name__))
-    return ret(root, len(pairs))
+    return ret(root, len(pairs) + len(fused))
 
 # %% ../nbs/04_convert.ipynb #c027
 def _frn_tlu_edges(model:nn.Module) -> list:
@@ -232,7 +248,7 @@ def _frn_tlu_edges(model:nn.Module) -> list:
     return [(src(a.args[0]).target, a.target, mods[src(a.args[0]).target].num_features, mods[a.target].num_features)
             for a in gm.graph.nodes if kind(a, TLU) and kind(src(a.args[0]), FRN)]
 
-# %% ../nbs/04_convert.ipynb #c051
+# %% ../nbs/04_convert.ipynb #c053
 def _width(p:str, m:nn.Module) -> int:
     "The channel count of the norm layer `m` (at path `p`)"
     for a in ('num_features', 'num_channels'):
@@ -253,7 +269,7 @@ def _copy_state(old:nn.Module, new:nn.Module) -> list[str]:
     new.load_state_dict(keep, strict=False)
     return list(keep)
 
-# %% ../nbs/04_convert.ipynb #c053
+# %% ../nbs/04_convert.ipynb #c055
 def convert_norm(
     model:nn.Module, # the model to convert
     norm, # the new norm: a registered name (see `get_norm`), a class or a partial
@@ -281,7 +297,7 @@ def convert_norm(
         else: model = new
     return (model, len(found)) if return_count else model
 
-# %% ../nbs/04_convert.ipynb #c064
+# %% ../nbs/04_convert.ipynb #c066
 def _head_name(model:nn.Module) -> str:
     "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
     lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -290,7 +306,7 @@ def _head_name(model:nn.Module) -> str:
     if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
     return others[-1]
 
-# %% ../nbs/04_convert.ipynb #c065
+# %% ../nbs/04_convert.ipynb #c067
 def bn_only(
     model:nn.Module, # the model, changed in place
     train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
@@ -309,7 +325,7 @@ def bn_only(
         for p in head.parameters(): p.requires_grad_(True)
     return model
 
-# %% ../nbs/04_convert.ipynb #c068
+# %% ../nbs/04_convert.ipynb #c070
 def _owner_types(model:nn.Module) -> dict:
     "For each parameter name, the class of the outermost norm containing it, else of the module holding it"
     mods, res = dict(model.named_modules()), {}
@@ -320,7 +336,7 @@ def _owner_types(model:nn.Module) -> dict:
         res[name] = type(mods[norm if norm is not None else prefixes[-1]])
     return res
 
-# %% ../nbs/04_convert.ipynb #c069
+# %% ../nbs/04_convert.ipynb #c071
 def trainable_summary(
     model:nn.Module, # the model to summarise
     show:bool=True, # print the table and the totals
