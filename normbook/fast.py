@@ -6,13 +6,14 @@ Docs: https://normbook.github.io/normbook/fast.html.md"""
 
 # %% ../nbs/02_fast.ipynb #c001
 from __future__ import annotations
-import math, os
+import math, os, time
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 # %% auto #0
-__all__ = ['set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes']
+__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes', 'bench_shape',
+           'format_table', 'bench', 'bench_main']
 
 # %% ../nbs/02_fast.ipynb #c007
 def _bcast(p:Tensor, x:Tensor) -> Tensor:
@@ -45,11 +46,11 @@ def _check_args(x, weight, bias, tau, eps):
 def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs"
     sd, dims = _stat_dtype(x), tuple(range(2, x.dim()))
-    if not dims: nu2 = x.to(sd).square()
-    elif x.is_contiguous():
-        nu2 = torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd).square_().div_(math.prod(x.shape[2:]))
-    else: nu2 = x.to(sd).square().mean(dims, keepdim=True)
-    return nu2.add_(_bcast(eps.to(sd), x) if isinstance(eps, Tensor) else eps).rsqrt_()
+    e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
+    if not dims: nu, w = x.to(sd), 1.                 # N = 1: ν² = x², elementwise
+    elif x.is_contiguous(): nu, w = torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd), 1 / math.prod(x.shape[2:])
+    else: nu, w = x.to(sd).square().mean(dims, keepdim=True).sqrt_(), 1.
+    return torch.addcmul(e, nu, nu, value=w).rsqrt_()
 
 # %% ../nbs/02_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
@@ -63,9 +64,9 @@ def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor
 # %% ../nbs/02_fast.ipynb #c018
 def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
          need_eps:bool=False) -> tuple:
-    "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward; `r` is recomputed when None"
+    "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward, given the saved `r`"
     sd, dims, N = _stat_dtype(x), tuple(range(2, x.dim())), math.prod(x.shape[2:])
-    if r is None: r = _rstd(x, eps)
+    if not dims: return _bwd1(g, x, weight, bias, tau, eps, need_eps)
     s = r * _bcast(weight.to(sd), x)
     if tau is None: gp = g
     else:
@@ -73,7 +74,7 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
     sgp, t = _ssum(gp, dims), gp * x
     sgx = _ssum(t, dims)
-    dx = torch.mul(gp, s, out=t) if dims else gp * s  # with no spatial dims `sgx` is `t` itself
+    dx = torch.mul(gp, s, out=t)
     dx.addcmul_(x, s * r * r * sgx, value=-1 / N)
     return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
 
@@ -88,12 +89,30 @@ def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> t
         deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
     return red(r * sgx).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
 
-# %% ../nbs/02_fast.ipynb #c025
+# %% ../nbs/02_fast.ipynb #c021
+def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
+    "`_bwd` for a (B, C) input: `dx = s*eps*r²*g'`, and the parameter gradients are sums over the batch"
+    sd = _stat_dtype(x)
+    r = _rstd(x, eps)
+    s = r * weight.to(sd)
+    if tau is None: gp = g
+    else:
+        u = torch.addcmul((bias - tau).to(sd), x, s)
+        gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)
+    t = gp * x                                  # g'x
+    dw, db = (t * r).sum(0), gp.sum(0)
+    k = r.square_().mul_(s)                     # s r²
+    deps = ((t * k).sum(0) if eps.dim() else (t * k).sum()).mul_(-0.5).to(eps.dtype) if need_eps else None
+    dx = torch.mul(gp, k.mul_(eps.to(sd) if isinstance(eps, Tensor) else eps), out=t)
+    dtau = None if tau is None else (g.sum(0, dtype=sd) - db).to(tau.dtype)
+    return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
+
+# %% ../nbs/02_fast.ipynb #c027
 _MODES = ('eager', 'compile', 'reference')
 _state = dict(mode=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
 if _state['mode'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['mode']!r}")
 
-# %% ../nbs/02_fast.ipynb #c027
+# %% ../nbs/02_fast.ipynb #c029
 def set_fast_mode(
     mode:str, # 'eager', 'compile' or 'reference'
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
@@ -109,7 +128,7 @@ def get_fast_mode() -> str:
     "The mode set by `set_fast_mode`"
     return _state['mode']
 
-# %% ../nbs/02_fast.ipynb #c030
+# %% ../nbs/02_fast.ipynb #c032
 def _compiled() -> tuple:
     "`torch.compile`d `_fwd` and `_bwd`, built on first use"
     if _state['compiled'] is None:
@@ -117,7 +136,7 @@ def _compiled() -> tuple:
         _state['compiled'] = (torch.compile(_fwd, **kw), torch.compile(_bwd, **kw))
     return _state['compiled']
 
-# %% ../nbs/02_fast.ipynb #c033
+# %% ../nbs/02_fast.ipynb #c035
 def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
     # one program per (sample, channel) row of N elements: mean square, then max(x*s + b, t)
     row = tl.program_id(0)
@@ -141,7 +160,7 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
         tl.store(Y + base + offs, yv.to(Y.dtype.element_ty), mask=offs < N)
     tl.store(R + row, r)
 
-# %% ../nbs/02_fast.ipynb #c034
+# %% ../nbs/02_fast.ipynb #c036
 def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
     # one program per row: the sums of g', g'x and g, then dx = s*g' - s*r^2*mean(g'x)*x
     row = tl.program_id(0)
@@ -176,7 +195,7 @@ def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl
     tl.store(P + row * 3 + 1, sgx)
     tl.store(P + row * 3 + 2, tl.sum(a_g, axis=0))
 
-# %% ../nbs/02_fast.ipynb #c035
+# %% ../nbs/02_fast.ipynb #c037
 _kernels = []
 def _triton():
     "`(fwd, bwd)` Triton kernels, jitted on first use; None when Triton cannot be imported"
@@ -194,7 +213,7 @@ def _cfg(N:int) -> tuple:
     BLOCK = min(max(triton.next_power_of_2(N), 16), 2048)
     return BLOCK, (1 if BLOCK <= 128 else 4 if BLOCK <= 1024 else 8)
 
-# %% ../nbs/02_fast.ipynb #c037
+# %% ../nbs/02_fast.ipynb #c039
 def _triton_fwd(x, weight, bias, tau, eps):
     "`(z, r)` from the forward kernel; `x` contiguous (B, C, *spatial), `r` of shape (B, C, 1, ...)"
     B, C, N = x.shape[0], x.shape[1], math.prod(x.shape[2:])
@@ -210,7 +229,7 @@ def _eps_vec(eps, x:Tensor) -> Tensor:
     return (eps.to(x.device, torch.float32).expand(C) if isinstance(eps, Tensor)
             else torch.full((C,), float(eps), device=x.device, dtype=torch.float32)).contiguous()
 
-# %% ../nbs/02_fast.ipynb #c038
+# %% ../nbs/02_fast.ipynb #c040
 def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
     "The backward kernel, then `_param_grads` on its per-row sums Σg', Σg'x and Σg"
     B, C, N = x.shape[0], x.shape[1], math.prod(x.shape[2:])
@@ -222,7 +241,7 @@ def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
     sgp, sgx, sg = (part[..., i].reshape(r.shape) for i in range(3))
     return (dx,) + _param_grads(sg, sgp, sgx, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
 
-# %% ../nbs/02_fast.ipynb #c040
+# %% ../nbs/02_fast.ipynb #c042
 def _pick_impl(x:Tensor) -> str:
     "'triton', 'compile' or 'eager' for the input `x` under the current mode"
     if torch.compiler.is_compiling(): return 'eager'   # traced inline: inductor fuses it itself
@@ -231,7 +250,7 @@ def _pick_impl(x:Tensor) -> str:
         and _triton() is not None): return 'triton'
     return 'eager'
 
-# %% ../nbs/02_fast.ipynb #c043
+# %% ../nbs/02_fast.ipynb #c045
 class FRNTLUFunction(torch.autograd.Function):
     "FRN, then TLU when `tau` is not None, with the fused backward; saves only `x` and the (B, C) factor `r`"
     @staticmethod
@@ -252,7 +271,7 @@ class FRNTLUFunction(torch.autograd.Function):
         if ctx.impl == 'triton': return _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps)
         return (_compiled()[1] if ctx.impl == 'compile' else _bwd)(g, x, r, weight, bias, tau, eps, need_eps)
 
-# %% ../nbs/02_fast.ipynb #c045
+# %% ../nbs/02_fast.ipynb #c047
 def frntlu_fast(
     x:Tensor, # input of shape (B, C, *spatial)
     weight:Tensor, # γ, shape (C,)
@@ -274,7 +293,7 @@ def frn_fast(
     _check_args(x, weight, bias, None, eps)
     return FRNTLUFunction.apply(x, weight, bias, None, eps)
 
-# %% ../nbs/02_fast.ipynb #c069
+# %% ../nbs/02_fast.ipynb #c071
 def saved_bytes(
     fn, # the call to measure, `fn(*args)`
     *args, # its inputs
@@ -288,3 +307,134 @@ def saved_bytes(
         return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): fn(*args)
     return sum(seen.values())
+
+# %% ../nbs/02_fast.ipynb #c082
+SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
+
+# %% ../nbs/02_fast.ipynb #c083
+def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
+    "Median seconds per call of each function in `fns`, from `rounds` interleaved blocks after a warm-up"
+    from torch.utils import benchmark
+    timers = {k: benchmark.Timer(stmt='f()', globals={'f': f}) for k, f in fns.items()}
+    number = {}
+    for k, t in timers.items():
+        t.timeit(1)
+        number[k] = max(1, round(min_time / rounds / max(t.timeit(2).median, 1e-7)))
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, t in timers.items(): times[k].append(t.timeit(number[k]).median)
+    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+
+# %% ../nbs/02_fast.ipynb #c085
+def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bool=True) -> dict:
+    "The benchmark rows for `C` channels and `ndim`-dim inputs: name -> (module, fast mode or None)"
+    from torch import nn
+    from normbook.layers import FRNTLU
+    bn = nn.BatchNorm2d(C) if ndim == 4 else nn.BatchNorm1d(C)
+    rows = {f"BN+ReLU ({'cuDNN' if device.type == 'cuda' else 'native'})": (nn.Sequential(bn, nn.ReLU()), None),
+            'GroupNorm(32)+ReLU': (nn.Sequential(nn.GroupNorm(min(32, C), C), nn.ReLU()), None),
+            'plain-autograd FRN+TLU': (FRNTLU(C), 'reference')}
+    if timm and ndim == 4:
+        try: from timm.layers import FilterResponseNormTlu2d
+        except ImportError: FilterResponseNormTlu2d = None
+        if FilterResponseNormTlu2d: rows['timm FilterResponseNormTlu2d'] = (FilterResponseNormTlu2d(C), None)
+    rows['normbook FRNTLU eager'] = (FRNTLU(C), 'eager')
+    if compile: rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
+    return rows
+
+# %% ../nbs/02_fast.ipynb #c086
+def _in_mode(m, mode:str|None):
+    "`m` called under fast mode `mode` (`m` itself when None)"
+    if mode is None: return m
+    def f(x):
+        prev = set_fast_mode(mode)
+        try: return m(x)
+        finally: set_fast_mode(prev)
+    return f
+
+def _sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+
+# %% ../nbs/02_fast.ipynb #c087
+def _prepare(shape, device, dtype, timm, compile) -> tuple:
+    "Functions to time (forward and forward+backward of each row, and a copy) and each row's first-call time and saved bytes"
+    x = torch.randn(*shape, device=device, dtype=dtype)
+    xr, g = x.clone().requires_grad_(), torch.randn_like(x)
+    fns, info = {'copy': lambda: x.clone()}, {}
+    for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
+        m = m.to(device=device, dtype=dtype)
+        f, ps = _in_mode(m, mode), list(m.parameters())
+        fns[name, 'fwd'] = lambda f=f: f(xr)
+        fns[name, 'fwd+bwd'] = lambda f=f, ps=ps: torch.autograd.grad(f(xr), [xr, *ps], g)
+        t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
+        info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)
+    return fns, info
+
+# %% ../nbs/02_fast.ipynb #c088
+def bench_shape(
+    shape:tuple, # input shape (B, C, *spatial)
+    device:str='cpu', # 'cpu' or 'cuda'
+    dtype:torch.dtype=torch.float32, # input and parameter dtype
+    min_time:float=1., # seconds of timing per measurement
+    rounds:int=5, # interleaved blocks per measurement
+    timm:bool=True, # include timm's FilterResponseNormTlu2d when timm is installed
+    compile:bool=True, # include the `set_fast_mode('compile')` row
+) -> list: # one dict per row
+    "Time every benchmark row on one input shape; ratios are to the BN+ReLU row of the same run"
+    device = torch.device(device)
+    fns, info = _prepare(shape, device, dtype, timm, compile)
+    t = _time_all(fns, min_time, rounds)
+    base = next(iter(info))
+    return [dict(shape=tuple(shape), device=device.type, dtype=str(dtype).replace('torch.', ''), row=name,
+                 fwd_ms=t[name, 'fwd'] * 1e3, fwdbwd_ms=t[name, 'fwd+bwd'] * 1e3,
+                 ratio=t[name, 'fwd+bwd'] / t[base, 'fwd+bwd'], fwd_ratio=t[name, 'fwd'] / t[base, 'fwd'],
+                 fwd_bw=t['copy'] / t[name, 'fwd'], copy_ms=t['copy'] * 1e3, **info[name]) for name in info]
+
+# %% ../nbs/02_fast.ipynb #c089
+def format_table(rows:list) -> str:
+    "The rows of one `bench_shape` call as a text table"
+    r0 = rows[0]
+    head = (f"shape {r0['shape']}  {r0['dtype']}  {r0['device']}   (copy of the input: {r0['copy_ms']:.2f} ms)\n"
+            f"{'row':30s} {'fwd ms':>8s} {'fwd+bwd ms':>11s} {'× BN+ReLU':>10s} {'fwd × BN':>9s} "
+            f"{'saved × input':>14s} {'fwd BW % copy':>14s} {'1st call s':>11s}")
+    lines = [f"{r['row']:30s} {r['fwd_ms']:8.2f} {r['fwdbwd_ms']:11.2f} {r['ratio']:10.2f} {r['fwd_ratio']:9.2f} "
+             f"{r['saved']:14.3f} {r['fwd_bw'] * 100:13.0f}% {r['first_s']:11.2f}" for r in rows]
+    return '\n'.join([head, '-' * len(head.split('\n')[1])] + lines)
+
+# %% ../nbs/02_fast.ipynb #c092
+def bench(
+    shapes:list=SHAPES, # input shapes
+    devices:list|None=None, # default: 'cpu', and 'cuda' when a GPU is present
+    quick:bool=False, # shorter timings (about a tenth)
+    **kwargs, # passed on to `bench_shape` (`timm`, `compile`, `rounds`, `min_time`)
+) -> list: # all rows of all tables
+    "Print one table per shape, device and dtype (float32; also bfloat16 on CUDA) and return all rows"
+    devices = devices or ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
+    if quick: kwargs = dict(min_time=0.2, rounds=3) | kwargs
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+          + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else ''))
+    res = []
+    for dev in devices:
+        for dt in [torch.float32] + ([torch.bfloat16] if dev == 'cuda' else []):
+            for s in shapes:
+                rows = bench_shape(s, dev, dt, **kwargs)
+                print('\n' + format_table(rows), flush=True)
+                res += rows
+    return res
+
+# %% ../nbs/02_fast.ipynb #c093
+def bench_main(argv=None):
+    "The `normbook-bench` command"
+    import argparse
+    p = argparse.ArgumentParser(prog='normbook-bench', description='Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd')
+    p.add_argument('--quick', action='store_true', help='shorter timings (about a tenth)')
+    p.add_argument('--shapes', default=None, help="e.g. '32,64,56,56;256,512' (default: the four shapes of issue 3)")
+    p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
+    p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
+    p.add_argument('--no-timm', action='store_true', help="skip timm's FilterResponseNormTlu2d")
+    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
+    if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
+    bench(shapes, a.device, quick=a.quick, compile=not a.no_compile, timm=not a.no_timm)
