@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.normbook-installed
 
-.PHONY: demo test docs export clean-nbs system
+.PHONY: demo test docs readme export clean-nbs system
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -24,6 +24,9 @@ test: $(STAMP) system
 
 docs: $(STAMP)
 	@$(PY) tools/build_docs.py
+
+readme: $(STAMP)
+	@$(PY) tools/build_docs.py --readme
 
 export: $(STAMP)
 	@.venv/bin/nbdev-clean && .venv/bin/nbdev-export
