@@ -21,7 +21,7 @@ def train_parser() -> argparse.ArgumentParser:
     a = p.add_argument
     a('--model', '-m', default='mininet', help='model name for normbook.models.get_model (default: mininet)')
     a('--norm', default='bn', help="normalization: bn, brn, gn, in, ln, frn, frntlu, bnet, none (default: bn)")
-    a('--act', default=None, help="activation: relu, tlu, none, ... (default: none with frntlu, else relu)")
+    a('--act', default=None, help="activation: relu, tlu, silu, ... (default: the norm's own, TLU for frntlu, else ReLU)")
     a('--data', default='fashion_mnist', choices=list(DATASETS), help='data set (default: fashion_mnist)')
     a('--bs', '--batch-size', '-b', dest='bs', type=int, default=64, help='batch size per device (default: 64)')
     a('--epochs', '--epoch', dest='epochs', type=int, default=1, help='epochs; 0 with --load evaluates only (default: 1)')
@@ -48,8 +48,6 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/09_cli.ipynb #c008
-def _default_act(norm): return 'none' if norm == 'frntlu' else 'relu'
-
 def _experiment(args, p) -> Experiment:
     "The `Experiment` of parsed `args`; settings errors go to `p.error`"
     if args.load and not Path(args.load).is_file(): p.error(f"weight file {args.load} not found")
@@ -57,7 +55,7 @@ def _experiment(args, p) -> Experiment:
     try: kw = json.loads(args.model_kw)
     except json.JSONDecodeError as e: p.error(f"--model-kw must be a JSON object, got {args.model_kw!r} ({e})")
     try:
-        return Experiment(model=args.model, norm=args.norm, act=args.act or _default_act(args.norm), data=args.data, bs=args.bs,
+        return Experiment(model=args.model, norm=args.norm, act=args.act, data=args.data, bs=args.bs,
                           epochs=args.epochs, lr=args.lr, schedule=args.schedule, wd=args.wd, warmup=args.warmup, seed=args.seed,
                           bn_only=args.bn_only, quick=args.quick, n_train=args.n_train, n_valid=args.n_valid, size=args.size,
                           model_kw=kw, name=args.name)
@@ -100,7 +98,7 @@ def _summary(res:dict) -> str:
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained, on {res['device']}")
 
-# %% ../nbs/09_cli.ipynb #c019
+# %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:
     "The sweep in the YAML file `fn` as a dict with `grid`, `base` and `results`"
     import yaml
@@ -114,7 +112,7 @@ def load_sweep(fn:str|Path) -> dict:
     res = Path(cfg.get('results') or fn.with_suffix('.jsonl').name)
     return dict(grid=cfg['grid'], base=cfg.get('base') or {}, results=res if res.is_absolute() else fn.parent/res)
 
-# %% ../nbs/09_cli.ipynb #c021
+# %% ../nbs/09_cli.ipynb #c025
 def sweep_main(argv:list|None=None) -> int:
     "`normbook-sweep CONFIG.yaml`: run (or resume) a sweep and print its table; returns the exit status"
     p = argparse.ArgumentParser(prog='normbook-sweep', description='Run every run of a YAML sweep that its results file does not have yet.')
@@ -135,7 +133,7 @@ def sweep_main(argv:list|None=None) -> int:
     print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
     return 0
 
-# %% ../nbs/09_cli.ipynb #c022
+# %% ../nbs/09_cli.ipynb #c026
 def _dry_run(cfg, results) -> int:
     from normbook.experiments import expand, _label
     exps, done = expand(cfg['grid'], cfg['base']), {r.get('key') for r in read_results(results)}
@@ -144,7 +142,7 @@ def _dry_run(cfg, results) -> int:
     for e in todo: print('  ' + _label(e))
     return 0
 
-# %% ../nbs/09_cli.ipynb #c025
+# %% ../nbs/09_cli.ipynb #c031
 def report_main(argv:list|None=None) -> int:
     "`normbook-report RESULTS.jsonl`: print the mean ± std table, optionally save a plot or a CSV; returns the exit status"
     p = argparse.ArgumentParser(prog='normbook-report', description='Summarize a results file over seeds.')
@@ -167,14 +165,14 @@ def report_main(argv:list|None=None) -> int:
     except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail(p.prog, e)
     return 0
 
-# %% ../nbs/09_cli.ipynb #c026
+# %% ../nbs/09_cli.ipynb #c032
 def _save_plot(rows, args):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     ax = plot_results(rows, x=args.x, hue=args.hue, metric=args.metric, title=Path(args.results).stem)
     ax.figure.tight_layout(); ax.figure.savefig(args.plot, dpi=120); plt.close(ax.figure)
 
-# %% ../nbs/09_cli.ipynb #c029
+# %% ../nbs/09_cli.ipynb #c035
 def main(argv:list|None=None) -> int:
     "Dispatch `python -m normbook.cli {train,sweep,report} ...` to the console scripts"
     argv = sys.argv[1:] if argv is None else argv
@@ -184,5 +182,5 @@ def main(argv:list|None=None) -> int:
         return 2
     return cmds[argv[0]](argv[1:])
 
-# %% ../nbs/09_cli.ipynb #c030
+# %% ../nbs/09_cli.ipynb #c036
 if __name__ == '__main__': sys.exit(main())

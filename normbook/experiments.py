@@ -7,6 +7,7 @@ Docs: https://normbook.github.io/normbook/experiments.html.md"""
 # %% ../nbs/08_experiments.ipynb #c001
 from __future__ import annotations
 import hashlib, itertools, json, math, os, sys, tempfile, time, warnings
+warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)  # from fastai's imports: noise in every run's output
 from contextlib import nullcontext
 from dataclasses import dataclass, field, asdict, fields
 from functools import partial
@@ -43,7 +44,7 @@ class Experiment:
     "One training run: the model, its norm, the data and the recipe"
     model:str='mininet' # a name for `normbook.models.get_model`
     norm:str='bn' # a norm name of `normbook.norms` (e.g. 'bn', 'gn', 'frn')
-    act:str='relu' # an activation name of `normbook.norms` (e.g. 'relu', 'tlu', 'none')
+    act:str|None=None # an activation name of `normbook.norms`; `None`: the norm's own (TLU for 'frntlu', else ReLU)
     data:str='fashion_mnist' # a key of `DATASETS`
     bs:int=64 # batch size (per device)
     epochs:int=1 # epochs of training
@@ -286,7 +287,7 @@ def sweep(
     grid:dict|list, # see `expand`
     results:str|Path='results.jsonl', # the JSONL file to append to and to resume from
     base:dict|None=None, # settings shared by every run
-    progress:bool=True, # show progress bars
+    progress:bool=True, # show progress bars (else print one line per finished run)
     on_error:str='raise', # 'raise', or 'skip': report a failed run and go on (it is retried on the next sweep)
     **kwargs, # passed to `run` (device, model_fn, measure, cbs)
 ) -> pd.DataFrame:
@@ -303,7 +304,9 @@ def sweep(
             if on_error == 'raise': raise
             print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); continue
         if rank_distrib() == 0: append_result(results, res)
-        if mbar is not None: mbar.write(f"{_label(e)}: accuracy {_fmt(res['final_acc'])}, {res['time']:.0f}s")
+        line = f"{_label(e)}: accuracy {_fmt(res['final_acc'])}, {res['time']:.1f}s"
+        if mbar is not None: mbar.write(line)
+        else: print(line, flush=True)
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
 
