@@ -7,6 +7,7 @@ Docs: https://normbook.github.io/normbook/models.html.md"""
 # %% ../nbs/05_models.ipynb #c001
 from __future__ import annotations
 import math, re
+from collections import OrderedDict
 from functools import partial
 import torch
 from torch import nn, Tensor
@@ -238,6 +239,11 @@ class XResNet(nn.Sequential):
         super().__init__(*stem, *pool, *stages, *post, *head)
         init_model(self, init, norm_init)
         if zero_init: zero_init_residuals(self)
+
+    def __getitem__(self, idx):
+        "Layer `idx`; a slice is a plain `nn.Sequential` (so that fastai splitters can cut the model)"
+        if isinstance(idx, slice): return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return super().__getitem__(idx)
 
 # %% ../nbs/05_models.ipynb #c042
 def zero_init_residuals(m:nn.Module) -> nn.Module:
