@@ -42,6 +42,9 @@ def pandoc(args, text):
     return p.stdout
 
 # ---------------------------------------------------------------- nbdev's processing and the site's pages
+HINT = ('\nHint: to render show_doc, nbdev runs only the exported cells and every cell that contains an import, in a fresh '
+        'kernel; a cell that mixes imports with other code runs without the cells before it. Move its imports to the imports cell.')
+
 def process_nbs():
     "nbdev's own processing into `_proc/` (the call `nbdev-docs` makes); returns (processed notebooks, {broken: error})"
     os.chdir(ROOT)
@@ -57,7 +60,7 @@ def process_nbs():
             if d.exists() and d.stat().st_mtime >= s.stat().st_mtime: continue
             PROC.touch()  # proc_nbs only marks its cache fresh on success; unmarked, it would wipe it on the next call
             try: proc_nbs(file_re=f'^{re.escape(s.name)}$', n_workers=0)
-            except Exception as e: broken[s.relative_to(NBS).as_posix()] = str(e)
+            except Exception as e: broken[s.relative_to(NBS).as_posix()] = str(e) + (HINT if re.search(r'^\s*(import|from) ', str(e), re.M) else '')
     rels = {s.relative_to(NBS).as_posix() for s in srcs} - set(broken)
     return [PROC/r for r in sorted(rels) if (PROC/r).exists()], broken
 
@@ -278,9 +281,13 @@ TEMPLATE = """<!DOCTYPE html>
 <meta name="description" content="{desc}">
 <link rel="stylesheet" href="{root}site_libs/site.css">
 <link rel="stylesheet" href="{root}styles.css">{katex}
+<script defer src="{root}site_libs/search.js"></script>
+<script defer src="{root}site_libs/site.js" data-root="{root}"></script>
 </head><body>
 <header id="navbar"><a class="brand" href="{root}index.html">{site}</a>
-<span class="nav-right"><a href="{repo}">GitHub</a></span></header>
+<span id="search-wrap"><input id="search" type="search" placeholder="Search" aria-label="Search" autocomplete="off">
+<span id="search-results" hidden></span></span>
+<a href="{repo}">GitHub</a></header>
 <div id="layout">
 <nav id="sidebar" aria-label="Site">{sidebar}</nav>
 <main id="content">
@@ -315,14 +322,28 @@ def write_site(pages, bodies, katex):
         dest = DOCS/p.href
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(out)
+    (DOCS/'site_libs'/'search.js').write_text('window.SEARCH = ' + json.dumps(search_index(pages, bodies)) + ';\n')
+
+def search_index(pages, bodies):
+    "One entry per page and per h2/h3 section: title, link and the section's text, for the search box"
+    text = lambda h: re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', h))).strip()
+    res = []
+    for p in pages:
+        parts = re.split(r'(<h[23] id="[^"]+"[^>]*>.*?</h[23]>)', bodies[p.href], flags=re.S)
+        res.append(dict(kind='page', page=p.title, title=p.title, href=p.href, text=(p.desc + ' ' + text(parts[0]))[:2000]))
+        for h, body in zip(parts[1::2], parts[2::2]):
+            hid = re.search(r'id="([^"]+)"', h)[1]
+            res.append(dict(kind='section', page=p.title, title=text(h), href=f'{p.href}#{hid}', text=text(body)[:2000]))
+    return res
 
 def copy_assets(katex):
-    "Site CSS (pandoc's code highlighting + layout), nbs/styles.css, KaTeX's CSS and fonts, images under nbs/"
+    "Site CSS (pandoc's code highlighting + layout) and JS (search, copy buttons), nbs/styles.css, KaTeX's CSS and fonts, images under nbs/"
     libs = DOCS/'site_libs'
     libs.mkdir(parents=True, exist_ok=True)
     hl = pandoc(['-s', '-t', 'html5', '--syntax-highlighting=pygments', '--template', str(ROOT/'tools'/'docs_site.css'),
                  '--metadata', 'title=x'], '```python\nx\n```\n')
     (libs/'site.css').write_text(hl)
+    shutil.copy(ROOT/'tools'/'docs_site.js', libs/'site.js')
     shutil.copy(NBS/'styles.css', DOCS/'styles.css')
     if katex:
         src = KATEX_DIR/'node_modules'/'katex'/'dist'

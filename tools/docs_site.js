@@ -1,0 +1,32 @@
+// Search box and copy buttons for the offline docs site built by tools/build_docs.py (Quarto has its own).
+(function () {
+  const root = document.currentScript.dataset.root;
+  document.addEventListener('DOMContentLoaded', () => {
+    document.querySelectorAll('main div.sourceCode').forEach(div => {
+      const b = document.createElement('button');
+      b.className = 'code-copy'; b.type = 'button'; b.title = 'Copy to clipboard'; b.textContent = 'Copy';
+      b.addEventListener('click', () => navigator.clipboard.writeText(div.querySelector('pre').innerText)
+        .then(() => { b.textContent = 'Copied'; setTimeout(() => b.textContent = 'Copy', 1500); }));
+      div.appendChild(b);
+    });
+    const box = document.getElementById('search'), out = document.getElementById('search-results');
+    if (!box || !window.SEARCH) return;
+    const esc = s => s.replace(/[&<>"]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]));
+    box.addEventListener('input', () => {
+      const words = box.value.toLowerCase().split(/\s+/).filter(w => w.length > 1);
+      if (!words.length) { out.hidden = true; return; }
+      const hits = [];
+      for (const e of window.SEARCH) {
+        const hay = (e.title + ' ' + e.text).toLowerCase();
+        if (!words.every(w => hay.includes(w))) continue;
+        const score = words.reduce((s, w) => s + (e.title.toLowerCase().includes(w) ? 10 : 0) + (e.kind === 'page' ? 1 : 0), 0);
+        hits.push([score, e]);
+      }
+      hits.sort((a, b) => b[0] - a[0]);
+      out.innerHTML = hits.slice(0, 12).map(([, e]) => `<a href="${root}${e.href}"><b>${esc(e.title)}</b>` +
+        (e.page !== e.title ? `<span>${esc(e.page)}</span>` : '') + '</a>').join('') || '<p>No results</p>';
+      out.hidden = false;
+    });
+    document.addEventListener('click', ev => { if (!ev.target.closest('#search-wrap')) out.hidden = true; });
+  });
+})();
