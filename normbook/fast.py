@@ -54,10 +54,12 @@ def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
 
 # %% ../nbs/02_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
-    "`(z, r)`: FRN, then TLU when `tau` is given, in 3 passes over memory; `z` has the dtype of `x`"
+    "`(z, r)`: FRN, then TLU when `tau` is given, in 3 passes over memory; `z` has the dtype of `x`, `r` is None when N = 1"
     sd = _stat_dtype(x)
     r = _rstd(x, eps)
-    y = torch.addcmul(_bcast(bias.to(sd), x), x, r * _bcast(weight.to(sd), x))
+    if x.dim() == 2:  # N = 1: `r` is as large as `x` and not saved, so its buffer takes `s` and then `z`
+        y, r = torch.addcmul(bias.to(sd), x, r.mul_(weight.to(sd)), out=r), None
+    else: y = torch.addcmul(_bcast(bias.to(sd), x), x, r * _bcast(weight.to(sd), x))
     if tau is not None: y = torch.maximum(y, _bcast(tau.to(sd), x), out=y)
     return y.to(x.dtype), r
 
@@ -91,19 +93,22 @@ def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> t
 
 # %% ../nbs/02_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
-    "`_bwd` for a (B, C) input: `dx = s*eps*r²*g'`, and the parameter gradients are sums over the batch"
+    "`_bwd` for a (B, C) input: `dx = gamma*eps*r³*g'`, and the parameter gradients are sums over the batch"
     sd = _stat_dtype(x)
+    w = weight.to(sd)
     r = _rstd(x, eps)
-    s = r * weight.to(sd)
+    h = x * r                                   # x̂
     if tau is None: gp = g
     else:
-        u = torch.addcmul((bias - tau).to(sd), x, s)
+        u = torch.addcmul((bias - tau).to(sd), h, w)
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)
-    t = gp * x                                  # g'x
-    dw, db = (t * r).sum(0), gp.sum(0)
-    k = r.square_().mul_(s)                     # s r²
-    deps = ((t * k).sum(0) if eps.dim() else (t * k).sum()).mul_(-0.5).to(eps.dtype) if need_eps else None
-    dx = torch.mul(gp, k.mul_(eps.to(sd) if isinstance(eps, Tensor) else eps), out=t)
+    t = gp * h                                  # g'x̂
+    dw, db = t.sum(0), gp.sum(0)
+    deps = None
+    if need_eps:
+        de = (t * r.square()).sum(0) * w * -0.5  # -½ Σ γ r³ x g' per channel
+        deps = (de if eps.dim() else de.sum()).to(eps.dtype)
+    dx = torch.mul(gp, r.pow_(3).mul_(w * (eps.to(sd) if isinstance(eps, Tensor) else eps)), out=t)
     dtau = None if tau is None else (g.sum(0, dtype=sd) - db).to(tau.dtype)
     return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
 
@@ -339,7 +344,9 @@ def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bo
         except ImportError: FilterResponseNormTlu2d = None
         if FilterResponseNormTlu2d: rows['timm FilterResponseNormTlu2d'] = (FilterResponseNormTlu2d(C), None)
     rows['normbook FRNTLU eager'] = (FRNTLU(C), 'eager')
-    if compile: rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
+    if compile:
+        rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
+        rows['normbook FRNTLU in compiled model'] = (torch.compile(FRNTLU(C)), 'eager')
     return rows
 
 # %% ../nbs/02_fast.ipynb #c086
@@ -382,6 +389,7 @@ def bench_shape(
 ) -> list: # one dict per row
     "Time every benchmark row on one input shape; ratios are to the BN+ReLU row of the same run"
     device = torch.device(device)
+    if compile: torch._dynamo.reset()  # every shape pays its own compile, and no recompile limit is hit
     fns, info = _prepare(shape, device, dtype, timm, compile)
     t = _time_all(fns, min_time, rounds)
     base = next(iter(info))
@@ -395,9 +403,9 @@ def format_table(rows:list) -> str:
     "The rows of one `bench_shape` call as a text table"
     r0 = rows[0]
     head = (f"shape {r0['shape']}  {r0['dtype']}  {r0['device']}   (copy of the input: {r0['copy_ms']:.2f} ms)\n"
-            f"{'row':30s} {'fwd ms':>8s} {'fwd+bwd ms':>11s} {'× BN+ReLU':>10s} {'fwd × BN':>9s} "
+            f"{'row':34s} {'fwd ms':>8s} {'fwd+bwd ms':>11s} {'× BN+ReLU':>10s} {'fwd × BN':>9s} "
             f"{'saved × input':>14s} {'fwd BW % copy':>14s} {'1st call s':>11s}")
-    lines = [f"{r['row']:30s} {r['fwd_ms']:8.2f} {r['fwdbwd_ms']:11.2f} {r['ratio']:10.2f} {r['fwd_ratio']:9.2f} "
+    lines = [f"{r['row']:34s} {r['fwd_ms']:8.2f} {r['fwdbwd_ms']:11.2f} {r['ratio']:10.2f} {r['fwd_ratio']:9.2f} "
              f"{r['saved']:14.3f} {r['fwd_bw'] * 100:13.0f}% {r['first_s']:11.2f}" for r in rows]
     return '\n'.join([head, '-' * len(head.split('\n')[1])] + lines)
 
