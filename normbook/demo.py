@@ -1,4 +1,4 @@
-"""`make demo`: FRN+TLU against BatchNorm+ReLU at a batch size of 4 on Fashion-MNIST
+"""`make demo`: the quick batch-size experiment, BatchNorm against FRN+TLU at batch sizes 4 and 128 on Fashion-MNIST
 
 Docs: https://normbook.github.io/normbook/demo.html.md"""
 
@@ -6,65 +6,91 @@ Docs: https://normbook.github.io/normbook/demo.html.md"""
 
 # %% ../nbs/90_demo.ipynb #c001
 from __future__ import annotations
-import time
-import torch
-from torch import nn
-from fastai.learner import Learner
-from fastai.metrics import accuracy
-from fastai.callback.progress import ProgressCallback
-from fastai.callback.schedule import fit_one_cycle  # patches `Learner.fit_one_cycle`
-from fastai.optimizer import SGD
-from functools import partial
-from fastai.torch_core import set_seed
-from .layers import FRNTLU
-from .data import fashion_mnist
+import argparse, os, sys, time, warnings
+from pathlib import Path
+warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
+import pandas as pd
+from .experiments import sweep, report, show_table, plot_results, plot_curves
 
 # %% auto #0
-__all__ = ['demo_net', 'train_demo', 'main']
+__all__ = ['demo_settings', 'run_demo', 'save_plot', 'summary', 'main']
 
-# %% ../nbs/90_demo.ipynb #c005
-def demo_net(
-    norm_act:str='frntlu', # 'frntlu' or 'bnrelu'
-    nf:tuple=(32, 64, 128), # filters of the three stride-2 convolutions
-) -> nn.Sequential:
-    "A small conv net for 1×28×28 images whose normalization + activation is `norm_act`"
-    if norm_act not in ('frntlu', 'bnrelu'): raise ValueError(f"demo_net expected norm_act 'frntlu' or 'bnrelu', got {norm_act!r}")
-    layers, c = [], 1
-    for f in nf:
-        na = [FRNTLU(f)] if norm_act == 'frntlu' else [nn.BatchNorm2d(f), nn.ReLU()]
-        layers += [nn.Conv2d(c, f, 3, stride=2, padding=1, bias=False), *na]
-        c = f
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
-
-# %% ../nbs/90_demo.ipynb #c007
-def train_demo(
-    norm_act:str, # 'frntlu' or 'bnrelu'
-    bs:int=4, # batch size
-    n_train:int=4000, # training images (one epoch)
+# %% ../nbs/90_demo.ipynb #c006
+def demo_settings(
+    n_train:int=8000, # training images
     n_valid:int=2000, # validation images
-    lr:float=None, # learning rate (default: 0.1 × bs / 256, the paper's linear scaling, at least 0.01)
-    seed:int=0, # seed of data and weights
-    progress:bool=True, # show fastai's progress bar
-) -> dict:
-    "Train `demo_net(norm_act)` for one epoch with SGD and return its metrics"
-    set_seed(seed)
-    dls = fashion_mnist(bs=bs, n_train=n_train, n_valid=n_valid, seed=seed, device='cpu')
-    lr = lr or max(0.01, 0.1 * bs / 256)
-    learn = Learner(dls, demo_net(norm_act), opt_func=partial(SGD, mom=0.9), metrics=accuracy, wd=1e-4)
-    if not progress: learn.remove_cb(ProgressCallback)
-    t0 = time.time()
-    with learn.no_logging(): learn.fit_one_cycle(1, lr)
-    val_loss, acc = learn.validate()
-    return dict(norm_act=norm_act, bs=bs, lr=lr, valid_loss=val_loss, accuracy=acc, seconds=time.time() - t0)
+    epochs:int=2, # epochs at each batch size
+    seeds:tuple=(0,), # one run per seed
+    batch_sizes:tuple=(4, 128), # batch sizes
+) -> tuple[dict, dict]:
+    "The grid and base settings of the demo's sweep"
+    grid = dict(norm=['bn', 'frntlu'], bs=list(batch_sizes), seed=list(seeds))
+    base = dict(model='mininet', data='fashion_mnist', epochs=epochs, n_train=n_train, n_valid=n_valid, quick=True)
+    return grid, base
 
 # %% ../nbs/90_demo.ipynb #c009
-def main():
-    "Run the demo: both networks at batch size 4, then print the table"
-    import pandas as pd
-    print("normbook demo: one epoch on 4,000 Fashion-MNIST images at batch size 4\n")
-    rows = [train_demo(na) for na in ('bnrelu', 'frntlu')]
-    df = pd.DataFrame(rows).set_index('norm_act')
-    print(df.to_string(float_format=lambda v: f'{v:.4f}'))
+def run_demo(
+    out:str|Path='normbook-demo', # folder for demo.jsonl and demo.png
+    resume:bool=False, # keep the runs already in out/demo.jsonl
+    progress:bool=True, # show progress bars
+    device=None, # a torch device (`None`: the GPU when there is one)
+    **kwargs, # passed to `demo_settings`
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Run the demo's sweep into `out` and save its plot; return the results and the table"
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    res_fn = out/'demo.jsonl'
+    if not resume: res_fn.unlink(missing_ok=True)
+    grid, base = demo_settings(**kwargs)
+    df = sweep(grid, res_fn, base, progress=progress, device=device)
+    tab = report(df, by=['norm', 'bs'])
+    save_plot(df, out/'demo.png')
+    return df, tab
 
 # %% ../nbs/90_demo.ipynb #c010
-if __name__ == '__main__': main()
+def save_plot(df:pd.DataFrame, fn:str|Path):
+    "Accuracy against batch size, and training-loss curves, side by side, saved to `fn`"
+    import matplotlib.pyplot as plt
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    plot_results(df, x='bs', hue='norm', metric='final_acc', ax=a1, title='validation accuracy vs batch size')
+    d = df.assign(run=df.norm + ' bs=' + df.bs.astype(str))
+    plot_curves(d, hue='run', ax=a2, title='training loss')
+    fig.tight_layout(); fig.savefig(fn, dpi=110)
+    return fig
+
+# %% ../nbs/90_demo.ipynb #c012
+def summary(tab:pd.DataFrame) -> str:
+    "One line per norm: accuracy at the smallest and the largest batch size, and the change"
+    acc = tab[('final_acc', 'mean')].unstack('bs')
+    lo, hi = min(acc.columns), max(acc.columns)
+    return '\n'.join(f"{n:>7}: {acc.loc[n, hi]:.3f} at bs {hi} -> {acc.loc[n, lo]:.3f} at bs {lo}  ({acc.loc[n, lo] - acc.loc[n, hi]:+.3f})"
+                     for n in acc.index)
+
+# %% ../nbs/90_demo.ipynb #c013
+def main(argv:list|None=None) -> int:
+    "`python -m normbook.demo`: run the demo, print its table and say where the plot is"
+    p = argparse.ArgumentParser(prog='normbook-demo', description='BatchNorm vs FRN+TLU at batch sizes 4 and 128 on Fashion-MNIST.')
+    p.add_argument('--out', default='normbook-demo', help='output folder (default: normbook-demo)')
+    p.add_argument('--n-train', type=int, default=8000, help='training images (default: 8000)')
+    p.add_argument('--n-valid', type=int, default=2000, help='validation images (default: 2000)')
+    p.add_argument('--epochs', type=int, default=2, help='epochs (default: 2)')
+    p.add_argument('--resume', action='store_true', help='keep the finished runs of an earlier demo')
+    p.add_argument('--cpu', action='store_true', help='stay on the CPU even when a GPU is there')
+    p.add_argument('--no-progress', action='store_true', help='print one line per run instead of progress bars')
+    p.add_argument('--threads', type=int, default=1, help='CPU threads for torch (default: 1, see the notes)')
+    a = p.parse_args(argv)
+    if a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
+    import torch; torch.set_num_threads(a.threads)
+    print(f"normbook demo: BatchNorm+ReLU vs FRN+TLU on {a.n_train:,} Fashion-MNIST images, {a.epochs} epoch{'s' * (a.epochs != 1)}, "
+          f"batch sizes 4 and 128 (mininet, SGD, lr = 0.1 × bs / 256, cosine decay)\n", flush=True)
+    t0 = time.time()
+    try: df, tab = run_demo(a.out, a.resume, not a.no_progress, 'cpu' if a.cpu else None, n_train=a.n_train, n_valid=a.n_valid, epochs=a.epochs)
+    except (FileNotFoundError, ValueError) as e: print(f"normbook-demo: error: {e}", file=sys.stderr); return 1
+    except KeyboardInterrupt: print("\nnormbook-demo: interrupted", file=sys.stderr); return 130
+    cols = [('final_acc', 'mean'), ('final_loss', 'mean'), ('time', 'mean'), ('imgs_per_s', 'mean')]
+    t = tab[cols].droplevel(1, axis=1).rename(columns=dict(final_acc='accuracy', final_loss='valid loss', time='seconds', imgs_per_s='images/s'))
+    print('\n' + t.to_string(float_format=lambda v: f'{v:.3f}') + '\n\nAccuracy change from the largest to the smallest batch:\n' + summary(tab))
+    print(f"\nplot: {Path(a.out)/'demo.png'}   results: {Path(a.out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
+    return 0
+
+# %% ../nbs/90_demo.ipynb #c015
+if __name__ == '__main__': sys.exit(main())

@@ -151,7 +151,11 @@ class RunBar(Callback):
     def __init__(self, mbar): self.mbar = mbar
     def before_train(self): self._bar()
     def before_validate(self): self._bar()
-    def _bar(self): self.pbar = progress_bar(self.dl, parent=self.mbar, leave=False); self.pbar.update(0)
+    def _bar(self):
+        self.pbar = progress_bar(self.dl, parent=self.mbar, leave=False)
+        mb = self.mbar.main_bar  # console bars say 'Epoch i/n' by default; here the master bar counts runs
+        self.pbar.prefix = f"run {(mb.last_v or 0) + 1}/{mb.total} {'train' if self.training else 'valid'}:"
+        self.pbar.update(0)
     def after_batch(self):
         self.pbar.update(self.iter + 1)
         if hasattr(self.learn, 'smooth_loss'): self.pbar.comment = f'loss {self.smooth_loss.item():.4f}'
@@ -312,13 +316,14 @@ def sweep(
 
 # %% ../nbs/08_experiments.ipynb #c050
 def _label(e:Experiment) -> str:
-    "The settings of `e` that differ from the defaults, as 'k=v' pairs"
+    "`e.name`, or its norm and the settings of `e` that differ from the defaults, as 'k=v' pairs"
+    if e.name: return e.name
     d, dflt = _config(e), _config(Experiment())
-    return e.name or ' '.join(f'{k}={v}' for k, v in d.items() if v != dflt[k] and k not in ('quick', 'n_train', 'n_valid')) or 'defaults'
+    return ' '.join([f'norm={e.norm}'] + [f'{k}={v}' for k, v in d.items() if v != dflt[k] and k not in ('norm', 'quick', 'n_train', 'n_valid')])
 
 def _fmt(v): return '-' if v is None else f'{v:.4f}'
 
-# %% ../nbs/08_experiments.ipynb #c058
+# %% ../nbs/08_experiments.ipynb #c059
 METRICS = ('final_acc', 'best_acc', 'final_loss', 'train_loss', 'time', 'imgs_per_s')
 _ID = {'key', 'name', 'seed', 'finished', 'device', 'lr_used', 'n_params', 'n_trainable', 'history', 'loss_curve', 'diverged'}
 
@@ -326,7 +331,7 @@ def _as_df(results) -> pd.DataFrame:
     if isinstance(results, (str, Path)): results = read_results(results)
     return results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
 
-# %% ../nbs/08_experiments.ipynb #c059
+# %% ../nbs/08_experiments.ipynb #c060
 def report(
     results, # a results file, a list of result dicts or a `DataFrame` of them
     metrics:tuple=METRICS, # the result columns to summarize
@@ -346,7 +351,7 @@ def report(
     tab[('n', '')] = g.size()
     return tab
 
-# %% ../nbs/08_experiments.ipynb #c060
+# %% ../nbs/08_experiments.ipynb #c061
 def show_table(tab:pd.DataFrame, metrics:tuple=('final_acc', 'best_acc'), digits:int=4) -> pd.DataFrame:
     "`report`'s table with each metric as one 'mean ± std' column"
     out = pd.DataFrame(index=tab.index)
@@ -357,7 +362,7 @@ def show_table(tab:pd.DataFrame, metrics:tuple=('final_acc', 'best_acc'), digits
     out['n'] = tab[('n', '')]
     return out
 
-# %% ../nbs/08_experiments.ipynb #c062
+# %% ../nbs/08_experiments.ipynb #c063
 def plot_results(
     results, # a results file, a list of result dicts, a `DataFrame` of them
     x:str='bs', # the setting on the x axis
@@ -378,7 +383,7 @@ def plot_results(
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/08_experiments.ipynb #c065
+# %% ../nbs/08_experiments.ipynb #c066
 def plot_curves(results, hue:str='norm', ax=None, title:str|None=None, logy:bool=False):
     "Plot each run's binned training loss against the fraction of training, colored by `hue`"
     import matplotlib.pyplot as plt
