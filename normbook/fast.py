@@ -414,20 +414,25 @@ def bench(
     shapes:list=SHAPES, # input shapes
     devices:list|None=None, # default: 'cpu', and 'cuda' when a GPU is present
     quick:bool=False, # shorter timings (about a tenth)
+    cold:bool=False, # switch inductor's caches off, so that the first call shows the cold compile cost
     **kwargs, # passed on to `bench_shape` (`timm`, `compile`, `rounds`, `min_time`)
 ) -> list: # all rows of all tables
     "Print one table per shape, device and dtype (float32; also bfloat16 on CUDA) and return all rows"
     devices = devices or ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     if quick: kwargs = dict(min_time=0.2, rounds=3) | kwargs
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else ''))
+          + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else '') + (', cold compiles' if cold else ''))
     res = []
-    for dev in devices:
-        for dt in [torch.float32] + ([torch.bfloat16] if dev == 'cuda' else []):
-            for s in shapes:
+    for dev, dt, s in [(d, t, s) for d in devices for t in [torch.float32] + ([torch.bfloat16] if d == 'cuda' else [])
+                       for s in shapes]:
+        if cold:
+            import torch._inductor.config as ic, warnings
+            with ic.patch(force_disable_caches=True), warnings.catch_warnings():
+                warnings.filterwarnings('ignore', message='.*force_disable_caches')
                 rows = bench_shape(s, dev, dt, **kwargs)
-                print('\n' + format_table(rows), flush=True)
-                res += rows
+        else: rows = bench_shape(s, dev, dt, **kwargs)
+        print('\n' + format_table(rows), flush=True)
+        res += rows
     return res
 
 # %% ../nbs/02_fast.ipynb #c093
@@ -440,9 +445,10 @@ def bench_main(argv=None):
     p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
     p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
     p.add_argument('--no-timm', action='store_true', help="skip timm's FilterResponseNormTlu2d")
+    p.add_argument('--cold', action='store_true', help="switch inductor's caches off: the first call shows the cold compile cost")
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
     if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
-    bench(shapes, a.device, quick=a.quick, compile=not a.no_compile, timm=not a.no_timm)
+    bench(shapes, a.device, quick=a.quick, cold=a.cold, compile=not a.no_compile, timm=not a.no_timm)
