@@ -93,7 +93,7 @@ def train_main(argv:list|None=None) -> int:
 # %% ../nbs/09_cli.ipynb #c011
 def _summary(res:dict) -> str:
     def f(v, d=4): return '-' if v is None else f'{v:.{d}f}'
-    head = f"{res['model']} norm={res['norm']} act={res['act']} data={res['data']} bs={res['bs']} epochs={res['epochs']} lr={res['lr_used']:.4g} seed={res['seed']}"
+    head = f"{res['model']} norm={res['norm']} act={res['act'] or 'default'} data={res['data']} bs={res['bs']} epochs={res['epochs']} lr={res['lr_used']:.4g} seed={res['seed']}"
     return (head + f"\n  accuracy {f(res['final_acc'])} (best {f(res['best_acc'])})  valid loss {f(res['final_loss'])}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained, on {res['device']}")
