@@ -199,7 +199,7 @@ def run(
     model = model_fn(exp, xb.shape[1], dls.c)
     if load is not None: _load_weights(model, load)
     stats = RunStats()
-    learn = make_learner(exp, dls, model, cbs=[stats, *(cbs or [])])
+    learn = make_learner(exp, dls, model, cbs=[stats, *_norm_cbs(exp), *(cbs or [])])
     if progress is not True: learn.remove_cb(ProgressCallback)
     if progress not in (True, False): learn.add_cb(RunBar(progress))
     t0 = time.perf_counter()
@@ -210,6 +210,12 @@ def run(
     return res
 
 # %% ../nbs/08_experiments.ipynb #c031
+def _norm_cbs(exp:Experiment) -> list:
+    "Callbacks a norm needs: Batch Renormalization's relaxation schedule"
+    if exp.norm != 'brn': return []
+    from normbook.callbacks import BRNSchedule
+    return [BRNSchedule(unit='pct', warmup=0.05, r_end=0.4, d_end=0.25)]
+
 def _load_weights(model:nn.Module, fn):
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"weight file {fn} not found")
@@ -224,7 +230,7 @@ def _distrib(learn:Learner):
     from fastai.distributed import distrib_ctx  # needs accelerate
     return learn.distrib_ctx(sync_bn=os.environ.get('NORMBOOK_SYNC_BN', '0') == '1')
 
-# %% ../nbs/08_experiments.ipynb #c032
+# %% ../nbs/08_experiments.ipynb #c033
 def _results(exp:Experiment, learn:Learner, stats:RunStats, wall:float) -> dict:
     vals = getattr(learn.recorder, 'values', [])  # set by `fit`
     hist = [dict(zip(learn.recorder.metric_names[1:-1], map(_num, v))) for v in vals]  # names: epoch, ..., time
@@ -243,7 +249,7 @@ def _results(exp:Experiment, learn:Learner, stats:RunStats, wall:float) -> dict:
                history=hist, loss_curve=_curve(stats.losses), device=str(learn.dls.device), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     return res
 
-# %% ../nbs/08_experiments.ipynb #c042
+# %% ../nbs/08_experiments.ipynb #c043
 def expand(
     grid:dict|list, # {setting: [values]} for every combination, or a list of {setting: value} dicts
     base:dict|None=None, # settings shared by every run
@@ -260,7 +266,7 @@ def expand(
         if bad: raise ValueError(f"unknown experiment settings {sorted(bad)}; valid ones: {sorted(names)}")
     return [Experiment(**{**base, **d}) for d in grid]
 
-# %% ../nbs/08_experiments.ipynb #c045
+# %% ../nbs/08_experiments.ipynb #c046
 def append_result(path:str|Path, res:dict):
     "Append `res` as one JSON line to `path`, atomically (write a temporary file, then rename it over `path`)"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +280,7 @@ def append_result(path:str|Path, res:dict):
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
-# %% ../nbs/08_experiments.ipynb #c046
+# %% ../nbs/08_experiments.ipynb #c047
 def read_results(path:str|Path) -> list[dict]:
     "The results in the JSONL file `path` (an empty list when there is no file)"
     path = Path(path)
@@ -286,7 +292,7 @@ def read_results(path:str|Path) -> list[dict]:
         except json.JSONDecodeError: warnings.warn(f"{path}:{i}: skipped a line that is not JSON: {line[:60]!r}")
     return out
 
-# %% ../nbs/08_experiments.ipynb #c049
+# %% ../nbs/08_experiments.ipynb #c050
 def sweep(
     grid:dict|list, # see `expand`
     results:str|Path='results.jsonl', # the JSONL file to append to and to resume from
@@ -314,7 +320,7 @@ def sweep(
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
 
-# %% ../nbs/08_experiments.ipynb #c050
+# %% ../nbs/08_experiments.ipynb #c051
 def _label(e:Experiment) -> str:
     "`e.name`, or its norm and the settings of `e` that differ from the defaults, as 'k=v' pairs"
     if e.name: return e.name
@@ -323,7 +329,7 @@ def _label(e:Experiment) -> str:
 
 def _fmt(v): return '-' if v is None else f'{v:.4f}'
 
-# %% ../nbs/08_experiments.ipynb #c059
+# %% ../nbs/08_experiments.ipynb #c060
 METRICS = ('final_acc', 'best_acc', 'final_loss', 'train_loss', 'time', 'imgs_per_s')
 _ID = {'key', 'name', 'seed', 'finished', 'device', 'lr_used', 'n_params', 'n_trainable', 'history', 'loss_curve', 'diverged'}
 
@@ -331,7 +337,7 @@ def _as_df(results) -> pd.DataFrame:
     if isinstance(results, (str, Path)): results = read_results(results)
     return results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
 
-# %% ../nbs/08_experiments.ipynb #c060
+# %% ../nbs/08_experiments.ipynb #c061
 def report(
     results, # a results file, a list of result dicts or a `DataFrame` of them
     metrics:tuple=METRICS, # the result columns to summarize
@@ -351,7 +357,7 @@ def report(
     tab[('n', '')] = g.size()
     return tab
 
-# %% ../nbs/08_experiments.ipynb #c061
+# %% ../nbs/08_experiments.ipynb #c062
 def show_table(tab:pd.DataFrame, metrics:tuple=('final_acc', 'best_acc'), digits:int=4) -> pd.DataFrame:
     "`report`'s table with each metric as one 'mean ± std' column"
     out = pd.DataFrame(index=tab.index)
@@ -362,7 +368,7 @@ def show_table(tab:pd.DataFrame, metrics:tuple=('final_acc', 'best_acc'), digits
     out['n'] = tab[('n', '')]
     return out
 
-# %% ../nbs/08_experiments.ipynb #c063
+# %% ../nbs/08_experiments.ipynb #c064
 def plot_results(
     results, # a results file, a list of result dicts, a `DataFrame` of them
     x:str='bs', # the setting on the x axis
@@ -383,7 +389,7 @@ def plot_results(
     if title: ax.set_title(title)
     return ax
 
-# %% ../nbs/08_experiments.ipynb #c066
+# %% ../nbs/08_experiments.ipynb #c067
 def plot_curves(results, hue:str='norm', ax=None, title:str|None=None, logy:bool=False):
     "Plot each run's binned training loss against the fraction of training, colored by `hue`"
     import matplotlib.pyplot as plt
