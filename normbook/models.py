@@ -299,12 +299,12 @@ def cifar_resnet(
     m = init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init)
     return zero_init_residuals(m) if zero_init else m
 
-# %% ../nbs/05_models.ipynb #c069
+# %% ../nbs/05_models.ipynb #c071
 MODELS = {'mininet': mininet, 'xmininet': xmininet, 'xsemininet': xsemininet,
           'xresnet18': xresnet18, 'xresnet34': xresnet34, 'xresnet50': xresnet50}
 _CIFAR_RE = re.compile(r'cifar_(freeze_)?resnet_(\d+)(?:_(\d+))?')
 
-# %% ../nbs/05_models.ipynb #c070
+# %% ../nbs/05_models.ipynb #c072
 def get_model(
     name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_64', 'cifar_freeze_resnet_56'
     **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)

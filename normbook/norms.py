@@ -166,8 +166,11 @@ def _cln_forward(self, x:Tensor) -> Tensor:
     _check_x(self, x, range(2, 99))
     xf, nd = x.to(_stat_dtype(x)), x.dim()
     w, b = (None, None) if not self.affine else (self.weight.to(xf.dtype), self.bias.to(xf.dtype))
-    y = F.layer_norm(xf.permute(0, *range(2, nd), 1), (self.num_features,), w, b, self.eps)
-    return y.permute(0, nd - 1, *range(1, nd - 1)).to(x.dtype)
+    xp = xf.permute(0, *range(2, nd), 1)  # channels last: a free view when `x` is channels_last
+    y = F.layer_norm(xp, (self.num_features,), w, b, self.eps).permute(0, nd - 1, *range(1, nd - 1))
+    # in `x`'s layout: a channels_last input keeps the view, any other comes back contiguous
+    keep = xp.is_contiguous() and not x.is_contiguous()
+    return y.to(x.dtype, memory_format=torch.preserve_format if keep else torch.contiguous_format)
 
 @torch.no_grad()
 def _cln_reset_parameters(self):
@@ -176,7 +179,7 @@ def _cln_reset_parameters(self):
 ChannelLayerNorm.forward, ChannelLayerNorm.reset_parameters = _cln_forward, _cln_reset_parameters
 ChannelLayerNorm.extra_repr = lambda self: f"{self.num_features}, eps={self.eps}, affine={self.affine}"
 
-# %% ../nbs/03_norms.ipynb #c044
+# %% ../nbs/03_norms.ipynb #c046
 _NORMS: dict[str, Callable] = {}
 _NORM_TYPES: list[type] = []
 
@@ -190,7 +193,7 @@ def _cls_of(f:Callable) -> type|None:
     while isinstance(f, functools.partial): f = f.func
     return f if isinstance(f, type) else None
 
-# %% ../nbs/03_norms.ipynb #c047
+# %% ../nbs/03_norms.ipynb #c049
 def register_norm(
     name:str, # the short name for `get_norm`
     factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
@@ -208,7 +211,7 @@ def register_norm(
         if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
         if t not in _NORM_TYPES: _NORM_TYPES.append(t)
 
-# %% ../nbs/03_norms.ipynb #c048
+# %% ../nbs/03_norms.ipynb #c050
 def _factory_types(factory:Callable, name:str) -> tuple:
     "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
     if (c := _cls_of(factory)) is not None: return (c,)
@@ -223,7 +226,7 @@ def _call_norm(factory:Callable, num_features:int, ndim:int, **kwargs) -> nn.Mod
     if 'ndim' in _params(factory): kwargs['ndim'] = ndim
     return factory(num_features, **kwargs)
 
-# %% ../nbs/03_norms.ipynb #c049
+# %% ../nbs/03_norms.ipynb #c051
 def get_norm(
     norm:str|Callable|None, # a registered name, a class or partial taking `num_features`, or None (`nn.Identity`)
     num_features:int, # C, the number of channels
@@ -242,7 +245,7 @@ def get_norm(
     elif not callable(norm): raise TypeError(f"get_norm expected a name, class or partial, got {type(norm).__name__}")
     return _call_norm(norm, num_features, ndim, **kwargs)
 
-# %% ../nbs/03_norms.ipynb #c051
+# %% ../nbs/03_norms.ipynb #c053
 def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
     "The class of `classes` (indexed by ndim 0..3) for `ndim`, or a ValueError naming the supported ones"
     if classes[ndim] is None:
@@ -254,7 +257,7 @@ def _largest_groups(num_features:int, max_groups:int=32) -> int:
     "The largest divisor of `num_features` that is at most `max_groups`"
     return max(g for g in range(1, min(max_groups, num_features) + 1) if num_features % g == 0)
 
-# %% ../nbs/03_norms.ipynb #c053
+# %% ../nbs/03_norms.ipynb #c055
 _BNS = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 _BRNS = (BatchRenorm1d, BatchRenorm1d, BatchRenorm2d, BatchRenorm3d)
 _INS = (None, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
@@ -271,13 +274,13 @@ def _gn(num_features, groups:int|None=None, **kw):
         raise ValueError(f"'gn' expected groups to be a divisor of num_features={num_features}, got {groups!r}")
     return nn.GroupNorm(groups, num_features, **kw)
 
-# %% ../nbs/03_norms.ipynb #c054
+# %% ../nbs/03_norms.ipynb #c056
 for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gn', _gn, (nn.GroupNorm,)), ('in', _in, _INS[1:]),
                    ('ln', ChannelLayerNorm, ()), ('frn', FRN, ()), ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)),
                    ('none', _none, ())]:
     register_norm(_n, _f, types=_t, overwrite=True)
 
-# %% ../nbs/03_norms.ipynb #c065
+# %% ../nbs/03_norms.ipynb #c067
 _ACTS: dict[str, Callable] = {}
 
 def _tlu(num_features=None, **kw):
@@ -293,7 +296,7 @@ def _call_act(factory:Callable, num_features:int|None, **kwargs) -> nn.Module:
     elif num_features is not None and 'num_parameters' in ps: kwargs.setdefault('num_parameters', num_features)
     return factory(**kwargs)
 
-# %% ../nbs/03_norms.ipynb #c066
+# %% ../nbs/03_norms.ipynb #c068
 def register_act(
     name:str, # the short name for `get_act`
     factory:Callable, # returns the activation; gets `num_features=` when it has that parameter
@@ -305,7 +308,7 @@ def register_act(
     if name.lower() in _ACTS and not overwrite: raise ValueError(f"activation {name!r} is already registered; pass overwrite=True to replace it")
     _ACTS[name.lower()] = factory
 
-# %% ../nbs/03_norms.ipynb #c067
+# %% ../nbs/03_norms.ipynb #c069
 def get_act(
     act:str|Callable|None, # a registered name, a class or partial, or None (`nn.Identity`)
     num_features:int|None=None, # C, for activations with a parameter per channel ('tlu', 'prelu')
@@ -322,13 +325,13 @@ def get_act(
     elif not callable(act): raise TypeError(f"get_act expected a name, class or partial, got {type(act).__name__}")
     return _call_act(act, num_features, **kwargs)
 
-# %% ../nbs/03_norms.ipynb #c068
+# %% ../nbs/03_norms.ipynb #c070
 for _n, _f in [('relu', nn.ReLU), ('tlu', _tlu), ('leaky_relu', nn.LeakyReLU), ('relu6', nn.ReLU6), ('prelu', _prelu),
                ('silu', nn.SiLU), ('swish', nn.SiLU), ('mish', nn.Mish), ('gelu', nn.GELU), ('identity', nn.Identity),
                ('none', nn.Identity)]:
     register_act(_n, _f, overwrite=True)
 
-# %% ../nbs/03_norms.ipynb #c073
+# %% ../nbs/03_norms.ipynb #c075
 _TORCH_NORMS = tuple(c for c in (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm,
                                  getattr(nn, 'RMSNorm', None)) if c is not None)
 _BUILTIN_NORMS = (FRN, TLU, FRNTLU, _BatchRenorm, BNET2d, ChannelLayerNorm)
@@ -339,7 +342,7 @@ def _timm_norms() -> tuple:
     ls = sys.modules['timm.layers']
     return tuple(c for c in (getattr(ls, n, None) for n in ('FilterResponseNormTlu2d', 'FilterResponseNormAct2d')) if c)
 
-# %% ../nbs/03_norms.ipynb #c074
+# %% ../nbs/03_norms.ipynb #c076
 def norm_types() -> tuple[type, ...]:
     "Every normalization layer class: PyTorch's, normbook's, those added by `register_norm`, and timm's FRN when loaded"
     return tuple(dict.fromkeys(_TORCH_NORMS + _BUILTIN_NORMS + tuple(_NORM_TYPES) + _timm_norms()))
