@@ -268,6 +268,10 @@ def sidebar_html(tree, page):
         return '<ul>' + ''.join(lis) + '</ul>'
     return ul(tree)
 
+def inline_code(text):
+    "Escape `text` for HTML, rendering its backticked spans as code (as Quarto renders the description's markdown)"
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
+
 def toc_html(body):
     hs = re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, flags=re.S)
     if len(hs) < 2: return ''
@@ -317,7 +321,7 @@ def write_site(pages, bodies, katex):
         out = TEMPLATE.format(
             title=html.escape(p.title), site=html.escape(cfg['title']), desc=html.escape(p.desc), root=root,
             repo=html.escape(cfg.get('repo-url', '')), sidebar=sidebar_html(tree, p), body=bodies[p.href],
-            desc_html=f'<p class="description">{html.escape(p.desc)}</p>' if p.desc else '', toc=toc_html(bodies[p.href]),
+            desc_html=f'<p class="description">{inline_code(p.desc)}</p>' if p.desc else '', toc=toc_html(bodies[p.href]),
             katex=f'\n<link rel="stylesheet" href="{root}site_libs/katex/katex.min.css">' if katex else '', prev=prev, next=nxt)
         dest = DOCS/p.href
         dest.parent.mkdir(parents=True, exist_ok=True)
