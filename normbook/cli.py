@@ -142,7 +142,7 @@ def _dry_run(cfg, results) -> int:
     for e in todo: print('  ' + _label(e))
     return 0
 
-# %% ../nbs/09_cli.ipynb #c031
+# %% ../nbs/09_cli.ipynb #c034
 def report_main(argv:list|None=None) -> int:
     "`normbook-report RESULTS.jsonl`: print the mean ± std table, optionally save a plot or a CSV; returns the exit status"
     p = argparse.ArgumentParser(prog='normbook-report', description='Summarize a results file over seeds.')
@@ -165,14 +165,14 @@ def report_main(argv:list|None=None) -> int:
     except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail(p.prog, e)
     return 0
 
-# %% ../nbs/09_cli.ipynb #c032
+# %% ../nbs/09_cli.ipynb #c035
 def _save_plot(rows, args):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     ax = plot_results(rows, x=args.x, hue=args.hue, metric=args.metric, title=Path(args.results).stem)
     ax.figure.tight_layout(); ax.figure.savefig(args.plot, dpi=120); plt.close(ax.figure)
 
-# %% ../nbs/09_cli.ipynb #c035
+# %% ../nbs/09_cli.ipynb #c038
 def main(argv:list|None=None) -> int:
     "Dispatch `python -m normbook.cli {train,sweep,report} ...` to the console scripts"
     argv = sys.argv[1:] if argv is None else argv
@@ -182,5 +182,5 @@ def main(argv:list|None=None) -> int:
         return 2
     return cmds[argv[0]](argv[1:])
 
-# %% ../nbs/09_cli.ipynb #c036
+# %% ../nbs/09_cli.ipynb #c039
 if __name__ == '__main__': sys.exit(main())
