@@ -76,10 +76,10 @@ def main(argv:list|None=None) -> int:
     p.add_argument('--resume', action='store_true', help='keep the finished runs of an earlier demo')
     p.add_argument('--cpu', action='store_true', help='stay on the CPU even when a GPU is there')
     p.add_argument('--no-progress', action='store_true', help='print one line per run instead of progress bars')
-    p.add_argument('--threads', type=int, default=1, help='CPU threads for torch (default: 1, see the notes)')
+    p.add_argument('--threads', type=int, default=None, help="CPU threads for torch (default: torch's own, one per core)")
     a = p.parse_args(argv)
-    if a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
-    import torch; torch.set_num_threads(a.threads)
+    if a.threads is not None and a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
+    if a.threads: import torch; torch.set_num_threads(a.threads)
     print(f"normbook demo: BatchNorm+ReLU vs FRN+TLU on {a.n_train:,} Fashion-MNIST images, {a.epochs} epoch{'s' * (a.epochs != 1)}, "
           f"batch sizes 4 and 128 (mininet, SGD, lr = 0.1 × bs / 256, cosine decay)\n", flush=True)
     t0 = time.time()
