@@ -8,7 +8,7 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 from __future__ import annotations
 import torch
 from torch import nn, Tensor
-from .fast import frn_fast, frntlu_fast, get_fast_mode
+from .fast import frn_fast, frntlu_fast, get_fast_mode, _bcast, _stat_dtype
 
 # %% auto #0
 __all__ = ['frn', 'tlu', 'FRN', 'TLU', 'FRNTLU']
@@ -25,16 +25,7 @@ def _check_input(
         raise ValueError(f"{name}({num_features}) expected input of shape (B, {num_features}, *spatial), "
                          f"got shape {tuple(x.shape)}")
 
-# %% ../nbs/01_layers.ipynb #c008
-def _bcast(p:Tensor, x:Tensor) -> Tensor:
-    "View the per-channel tensor `p` so that it broadcasts over `x` of shape (B, C, *spatial)"
-    return p.view(1, -1, *([1] * (x.dim() - 2)))
-
-def _stat_dtype(x:Tensor) -> torch.dtype:
-    "float32 for half-precision inputs, else the input's own dtype"
-    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-
-# %% ../nbs/01_layers.ipynb #c011
+# %% ../nbs/01_layers.ipynb #c010
 def frn(
     x:Tensor, # input of shape (B, C, *spatial)
     weight:Tensor, # γ, shape (C,)
@@ -48,7 +39,7 @@ def frn(
     y = xf * torch.rsqrt(nu2 + eps)
     return (y * _bcast(weight.to(xf.dtype), x) + _bcast(bias.to(xf.dtype), x)).to(x.dtype)
 
-# %% ../nbs/01_layers.ipynb #c017
+# %% ../nbs/01_layers.ipynb #c016
 def tlu(
     x:Tensor, # input of shape (B, C, *spatial)
     tau:Tensor, # τ, shape (C,)
@@ -57,7 +48,7 @@ def tlu(
     t = _bcast(tau.to(x.dtype), x)
     return torch.where(x > t, x, t)
 
-# %% ../nbs/01_layers.ipynb #c020
+# %% ../nbs/01_layers.ipynb #c019
 class _FRNBase(nn.Module):
     "Shared parameters of `FRN` and `FRNTLU`: `weight`, `bias` and, when asked, the learned `eps_l`"
     def __init__(self, num_features:int, eps:float=1e-6, learnable_eps:bool=False, eps_l_init:float=1e-4):
@@ -76,7 +67,7 @@ class _FRNBase(nn.Module):
         nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
         if self.learnable_eps: nn.init.constant_(self.eps_l, self.eps_l_init)
 
-# %% ../nbs/01_layers.ipynb #c021
+# %% ../nbs/01_layers.ipynb #c020
 class FRN(_FRNBase):
     "Filter Response Normalization over the spatial dims of a (B, C, *spatial) input, with no activation"
     def __init__(self,
@@ -98,7 +89,7 @@ class FRN(_FRNBase):
 
     def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
-# %% ../nbs/01_layers.ipynb #c026
+# %% ../nbs/01_layers.ipynb #c025
 class TLU(nn.Module):
     "Thresholded Linear Unit `max(x, tau)` with a learned threshold per channel"
     def __init__(self,
@@ -120,7 +111,7 @@ class TLU(nn.Module):
 
     def extra_repr(self): return f"{self.num_features}"
 
-# %% ../nbs/01_layers.ipynb #c029
+# %% ../nbs/01_layers.ipynb #c028
 class FRNTLU(_FRNBase):
     "`FRN` followed by `TLU` in one module, with parameters `weight`, `bias`, `tau` (and `eps_l` when learned)"
     def __init__(self,
@@ -143,7 +134,7 @@ class FRNTLU(_FRNBase):
 
     def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
-# %% ../nbs/01_layers.ipynb #c033
+# %% ../nbs/01_layers.ipynb #c032
 def _perturb(m:nn.Module, seed:int=0) -> nn.Module:
     "Move the parameters of `m` to random values (ε_l stays positive and O(1e-2)) and make it float64"
     g = torch.Generator().manual_seed(seed)

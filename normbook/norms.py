@@ -12,6 +12,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .layers import FRN, TLU, FRNTLU
+from .fast import _stat_dtype
 
 # %% auto #0
 __all__ = ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm',
@@ -30,9 +31,7 @@ def _check_x(
         raise ValueError(f"{type(m).__name__}({m.num_features}) expected input of shape (B, {m.num_features}, {shape}), "
                          f"got shape {tuple(x.shape)}")
 
-def _stat_dtype(x:Tensor) -> torch.dtype:
-    "float32 for half-precision inputs, else the input's own dtype"
-    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
 
 def _bc(p:Tensor, x:Tensor) -> Tensor:
     "View the per-channel `p` so that it broadcasts over `x` of shape (B, C, *spatial), in `x`'s dtype"
