@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn, Tensor
 from .fast import frn_fast, frntlu_fast, get_fast_mode, _bcast, _stat_dtype
+from .math import EPS_MIN, EPS_L_INIT
 
 # %% auto #0
 __all__ = ['frn', 'tlu', 'FRN', 'TLU', 'FRNTLU']
@@ -51,7 +52,7 @@ def tlu(
 # %% ../nbs/01_layers.ipynb #c019
 class _FRNBase(nn.Module):
     "Shared parameters of `FRN` and `FRNTLU`: `weight`, `bias` and, when asked, the learned `eps_l`"
-    def __init__(self, num_features:int, eps:float=1e-6, learnable_eps:bool=False, eps_l_init:float=1e-4):
+    def __init__(self, num_features:int, eps:float=EPS_MIN, learnable_eps:bool=False, eps_l_init:float=EPS_L_INIT):
         super().__init__()
         if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
         if eps < 0: raise ValueError(f"{type(self).__name__} expected eps >= 0, got {eps}")
@@ -66,6 +67,8 @@ class _FRNBase(nn.Module):
     def _reset_frn(self):
         nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
         if self.learnable_eps: nn.init.constant_(self.eps_l, self.eps_l_init)
+
+    def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
 # %% ../nbs/01_layers.ipynb #c020
 class FRN(_FRNBase):
@@ -86,8 +89,6 @@ class FRN(_FRNBase):
         _check_input(type(self).__name__, x, self.num_features)
         if get_fast_mode() == 'reference': return frn(x, self.weight, self.bias, self.effective_eps())
         return frn_fast(x, self.weight, self.bias, self.effective_eps())
-
-    def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
 # %% ../nbs/01_layers.ipynb #c025
 class TLU(nn.Module):
@@ -131,8 +132,6 @@ class FRNTLU(_FRNBase):
         _check_input(type(self).__name__, x, self.num_features)
         if get_fast_mode() == 'reference': return tlu(frn(x, self.weight, self.bias, self.effective_eps()), self.tau)
         return frntlu_fast(x, self.weight, self.bias, self.tau, self.effective_eps())
-
-    def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
 
 # %% ../nbs/01_layers.ipynb #c032
 def _perturb(m:nn.Module, seed:int=0) -> nn.Module:
