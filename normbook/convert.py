@@ -15,7 +15,7 @@ from torch import nn, Tensor, fx
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
-from .norms import get_norm, is_norm, norm_types
+from .norms import get_norm, is_norm
 
 # %% auto #0
 __all__ = ['bnrelu_to_frn', 'convert_norm', 'bn_only', 'trainable_summary']
@@ -77,11 +77,12 @@ def _inplace(n:fx.Node, mods:dict) -> bool:
 
 # %% ../nbs/04_convert.ipynb #c013
 class _Tracer(fx.Tracer):
-    "An fx tracer that keeps norms and `leaves` as leaves and remembers where tracing failed"
-    def __init__(self, leaves:tuple, leaf_names:set):
+    "An fx tracer that keeps norms, `TLU` and `leaves` as leaves and remembers where tracing failed"
+    def __init__(self, leaves:tuple=(), leaf_names:set=frozenset()):
         super().__init__(); self.leaves, self.leaf_names, self.failed_at = leaves, leaf_names, None
     def is_leaf_module(self, m, qualname):
-        return isinstance(m, self.leaves) or qualname in self.leaf_names or super().is_leaf_module(m, qualname)
+        return (is_norm(m) or isinstance(m, (TLU, *self.leaves)) or qualname in self.leaf_names
+                or super().is_leaf_module(m, qualname))
     def call_module(self, m, forward, args, kwargs):
         try: return super().call_module(m, forward, args, kwargs)
         except Exception:
@@ -92,7 +93,7 @@ class _Tracer(fx.Tracer):
 def _trace(model:nn.Module, leaf_modules=(), fname:str='bnrelu_to_frn') -> fx.GraphModule:
     "Trace `model` with fx, with norms, TLU and `leaf_modules` (classes or qualified names) as leaves"
     classes = tuple(l for l in leaf_modules if isinstance(l, type)); names = {l for l in leaf_modules if isinstance(l, str)}
-    tr = _Tracer(norm_types() + classes, names)
+    tr = _Tracer(classes, names)
     try: graph = tr.trace(model)
     except Exception as e:
         p = tr.failed_at
@@ -102,7 +103,10 @@ def _trace(model:nn.Module, leaf_modules=(), fname:str='bnrelu_to_frn') -> fx.Gr
                 f"`{fname}(sub)` back), or pass leaf_modules=[{cls}] (or ['{p}']) to leave it unconverted" if p else
                 f"convert its traceable children one at a time, e.g. `model.<child> = {fname}(model.<child>)`")
         raise RuntimeError(f"{fname} could not trace {what} with torch.fx ({type(e).__name__}: {e}). Instead, {hint}.") from e
-    return fx.GraphModule(tr.root, graph, type(model).__name__)
+    graph._tracer_cls = None  # so that unpickling rebuilds the graph with fx's own Tracer
+    gm = fx.GraphModule(tr.root, graph, type(model).__name__)
+    gm._graphmodule_cls_name = type(model).__name__  # the class name that unpickling gives it back
+    return gm
 
 # %% ../nbs/04_convert.ipynb #c017
 def _readers(n:fx.Node, mods:dict):
