@@ -40,20 +40,25 @@ _ACT_FUNCS = {nn.ReLU: (F.relu, F.relu_, torch.relu, torch.relu_, 'relu', 'relu_
               nn.LeakyReLU: (F.leaky_relu, F.leaky_relu_), nn.Hardtanh: (F.hardtanh, F.hardtanh_), nn.SiLU: (F.silu,),
               nn.GELU: (F.gelu,), nn.Mish: (F.mish,), nn.ELU: (F.elu, F.elu_)}
 
+def _act_class(a) -> type|None:
+    "The activation module class that `a` stands for: `a` itself, or the kind of a known function or name"
+    if isinstance(a, type): return a if issubclass(a, nn.Module) else None
+    return next((c for c, fs in _ACT_FUNCS.items() for f in fs if a is f or a == getattr(f, '__name__', f)), None)
+
 def _act_matchers(acts) -> tuple:
     "Module classes, functions and Tensor-method names that count as activations, from `acts`"
     acts = (acts,) if not isinstance(acts, (tuple, list, set)) else acts
     classes, funcs, methods = [], set(), set()
     for a in acts:
-        if isinstance(a, type) and issubclass(a, nn.Module):
-            classes.append(a)
-            for c, fs in _ACT_FUNCS.items():
-                if issubclass(c, a):
+        if (c := _act_class(a)) is not None:
+            classes.append(c)
+            for k, fs in _ACT_FUNCS.items():
+                if issubclass(k, c):
                     for f in fs: (methods if isinstance(f, str) else funcs).add(f)
         elif isinstance(a, str): methods.add(a)
-        elif callable(a) and not isinstance(a, nn.Module): funcs.add(a)
-        else: raise TypeError(f"bnrelu_to_frn expected acts to hold nn.Module classes, functions or method names, got {a!r}")
-    return tuple(classes), funcs, methods
+        elif callable(a) and not isinstance(a, (nn.Module, type)): funcs.add(a)
+        else: raise TypeError(f"bnrelu_to_frn expected acts to hold nn.Module classes, functions or names, got {a!r}")
+    return tuple(dict.fromkeys(classes)), funcs, methods
 
 # %% ../nbs/04_convert.ipynb #c011
 def _is_act(n:fx.Node, mods:dict, matchers:tuple) -> bool:
@@ -190,67 +195,102 @@ def _rewrite_graph(gm:fx.GraphModule, pairs:list, tlus:list) -> fx.GraphModule:
     g.lint(); gm.recompile(); gm.delete_all_unused_submodules()
     return gm
 
+# %% ../nbs/04_convert.ipynb #c022b
+def _is_1d(m:nn.Module) -> bool: return type(m).__name__.lower().endswith('1d')
+
+def _drop_1d(gm:fx.GraphModule, bns:list, pairs:list, convert_all:bool) -> tuple[list, list]:
+    "`bns` and `pairs` without the calls of BatchNorm1d modules, with a warning naming those that would be converted"
+    mods = dict(gm.named_modules()); is1d = lambda b: _is_1d(mods[b.target])
+    names = list(dict.fromkeys(repr(b.target) for b in bns if is1d(b) and (convert_all or any(p[0] is b for p in pairs))))
+    if names: warnings.warn(f"bnrelu_to_frn kept BatchNorm1d {', '.join(names)}: on (B, C) inputs FRN has no spatial positions "
+                            "to average over, so it divides each value by its own magnitude (|y| ≈ 1, like a sign) and shrinks the "
+                            "input gradient; pass convert_1d=True to convert them anyway, best with learnable_eps=True")
+    return [b for b in bns if not is1d(b)], [(b, a) for b, a in pairs if not is1d(b)]
+
+# %% ../nbs/04_convert.ipynb #c022c
+def _sites(mods:dict, bns:list, conv:list) -> dict:
+    "For each BatchNorm module called in `bns`: (its calls that are in `conv`, its other calls)"
+    res = {}
+    for b in bns: res.setdefault(mods[b.target], ([], []))[0 if b in conv else 1].append(b)
+    return res
+
+def _retarget(gm:fx.GraphModule, partial:dict, frns:dict):
+    "Point the converted calls of each partly converted BatchNorm at a new FRN submodule, and warn about the kept calls"
+    for bn, (conv, kept) in partial.items():
+        name = _free_name(gm, f"{conv[0].target}_frn"); gm.add_submodule(name, frns[bn])
+        for n in conv: n.target = name
+        warnings.warn(f"bnrelu_to_frn converted {len(conv)} of the {len(conv) + len(kept)} calls of BatchNorm '{kept[0].target}' "
+                      f"(into FRN '{name}') and kept the BatchNorm at {', '.join(repr(n.name) for n in kept)}, which feed no "
+                      "activation of acts; pass convert_all=True to convert every call")
+    gm.graph.lint(); gm.recompile()
+
+# %% ../nbs/04_convert.ipynb #c022d
+def _find(gm:fx.GraphModule, matchers:tuple, acts, convert_all:bool, convert_1d:bool, name:str) -> tuple[list, list, list]:
+    "The BatchNorm calls, the (BatchNorm, activation) pairs and the fused norm-activation modules of `gm` to convert"
+    bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
+    if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {name}: nothing converted (0 pairs)")
+    if not convert_1d: bns, pairs = _drop_1d(gm, bns, pairs, convert_all)
+    mods = dict(gm.named_modules())
+    fused = [m for m in dict.fromkeys(mods[b.target] for b in bns) if _is_fused(m) and isinstance(m.act, matchers[0])]
+    pairs = [(b, a) for b, a in pairs if not _is_fused(mods[b.target])]
+    if bns and not pairs and not fused and not convert_all:
+        warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
+    return bns, pairs, fused
+
 # %% ../nbs/04_convert.ipynb #c023
 def bnrelu_to_frn(
     model:nn.Module, # the model to convert; it is left unchanged
-    acts=(nn.ReLU,), # activations to replace by TLU: module classes (with their functional forms), functions, method names
+    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
     convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
     copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
     eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
     learnable_eps:bool=False, # FRN with a learned ε
+    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
     graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
     leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
     return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
     verbose:bool=False, # print what was converted
 ):
-    "A copy of `model` where every BatchNorm that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
+    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
     _check_model(model, 'bnrelu_to_frn')
     if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use get_norm('frn', C)")
     matchers, model = _act_matchers(acts), copy.deepcopy(model)
     gm = _trace(model, leaf_modules)
-    bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
-    ret = lambda m, n: (m, n) if return_count else m
-    if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {type(model).__name__}: nothing converted (0 pairs)"); return ret(model, 0)
-    mods = dict(gm.named_modules())
-    fused = [m for m in dict.fromkeys(mods[b.target] for b in bns) if _is_fused(m) and isinstance(m.act, matchers[0])]
-    pairs = [(b, a) for b, a in pairs if not _is_fused(mods[b.target])]
-    if not pairs and not fused and not convert_all:
-        warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
-        return ret(model, 0)
-    return _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, eps=eps, learnable_eps=learnable_eps)
+    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
+    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
+    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
+    return res if return_count else res[0]
 
 # %% ../nbs/04_convert.ipynb #c024
-def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, **frn_kwargs):
-    "Swap the modules of `model`, or rewrite `gm`, for `pairs` and `fused` (and every BatchNorm in `bns` when `convert_all`)"
-    mods, reasons = dict(gm.named_modules()), _graph_reasons(gm, pairs)
+def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, **frn_kwargs):
+    "Swap the modules of `model`, or rewrite `gm`, for `pairs` and `fused` (and every BatchNorm call in `bns` when `convert_all`)"
+    mods = dict(gm.named_modules())
+    sites = _sites(mods, bns, bns if convert_all else [b for b, _ in pairs] + [b for b in bns if mods[b.target] in fused])
+    partial = {bn: s for bn, s in sites.items() if s[0] and s[1]}
+    reasons = _graph_reasons(gm, pairs) + [f"BatchNorm '{s[1][0].target}' is converted at {len(s[0])} of its {len(s[0]) + len(s[1])} calls" for s in partial.values()]
     if graph is False and reasons: raise ValueError("bnrelu_to_frn(graph=False) cannot keep the model's class: " + '; '.join(reasons[:5]))
     use_graph = bool(graph) or bool(reasons)
-    root = gm if use_graph else model
-    conv_bns = list(dict.fromkeys([mods[b.target] for b in (bns if convert_all else [b for b, _ in pairs])] + fused))
-    for bn in conv_bns:
+    root, frns = (gm if use_graph else model), {}
+    for bn in [bn for bn, s in sites.items() if s[0]]:
         frn = _frn_from(bn, copy_affine, **frn_kwargs)
         if _is_fused(bn): frn = _unfuse(bn, frn, _like(TLU(bn.num_features), bn) if bn in fused else None)
-        _replace_obj(root, bn, frn)
+        if bn in partial: frns[bn] = frn
+        else: _replace_obj(root, bn, frn)
     tlus = [_like(TLU(mods[b.target].num_features), mods[b.target]) for b, _ in pairs]
-    if use_graph: _rewrite_graph(gm, pairs, tlus)
+    if use_graph: _rewrite_graph(gm, pairs, tlus); _retarget(gm, partial, frns)
     else:
         for (_, a), tlu in zip(pairs, tlus): _replace_obj(model, mods[a.target], tlu)
-    if verbose:
-        print(f"bnrelu_to_frn: {len(pairs) + len(fused)} BatchNorm→activation pairs → FRN→TLU, {len(conv_bns) - len({id(mods[b.target]) for b, _ in pairs}) - len(fused)} "
-              f"more BatchNorms → FRN, {len({id(mods[b.target]) for b in bns}) - len(conv_bns)} BatchNorms kept; returns a "
-              + (f"GraphModule ({'; '.join(reasons[:3])})" if use_graph else type(model).__name__))
-    return ret(root, len(pairs) + len(fused))
+    if verbose: print(_summary(sites, {mods[b.target] for b, _ in pairs} | set(fused), len(pairs) + len(fused), reasons if use_graph else None, model))
+    return root, len(pairs) + len(fused)
 
-# %% ../nbs/04_convert.ipynb #c027
-def _frn_tlu_edges(model:nn.Module) -> list:
-    "(FRN name, TLU name, FRN channels, TLU channels) of every TLU call that reads an FRN call (through `nn.Identity`s)"
-    gm = _trace(model); mods = dict(gm.named_modules())
-    kind = lambda n, t: isinstance(n, fx.Node) and n.op == 'call_module' and type(mods[n.target]) is t
-    def src(n):
-        while kind(n, nn.Identity): n = n.args[0]
-        return n
-    return [(src(a.args[0]).target, a.target, mods[src(a.args[0]).target].num_features, mods[a.target].num_features)
-            for a in gm.graph.nodes if kind(a, TLU) and kind(src(a.args[0]), FRN)]
+# %% ../nbs/04_convert.ipynb #c024a
+def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
+    "What `bnrelu_to_frn` did, in one line"
+    conv = [bn for bn, (c, k) in sites.items() if c]
+    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
+    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
+            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
+            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
 
 # %% ../nbs/04_convert.ipynb #c053
 def _width(p:str, m:nn.Module) -> int:
@@ -297,6 +337,8 @@ def convert_norm(
         try: new = _like(get_norm(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
         except (ValueError, TypeError) as e: raise type(e)(f"convert_norm could not replace '{p}' ({type(m).__name__}): {e}") from e
         if copy_state: _copy_state(m, new)
+        if isinstance(new, FRN) and _is_1d(m) and not new.learnable_eps:
+            warnings.warn(f"convert_norm: FRN in place of {type(m).__name__} '{p}' acts like a sign on (B, C) inputs; use learnable_eps=True")
         if p: _replace_obj(model, m, new)
         else: model = new
     return (model, len(found)) if return_count else model
