@@ -344,11 +344,15 @@ def convert_norm(
     return (model, len(found)) if return_count else model
 
 # %% ../nbs/04_convert.ipynb #c066
+def _normish(m) -> bool:
+    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
+    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
+
 def _head_name(model:nn.Module) -> str:
     "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
     lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if lins: return lins[-1]
-    others = [n for n, m in model.named_modules() if not is_norm(m) and any(True for _ in m.parameters(recurse=False))]
+    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
     if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
     return others[-1]
 
@@ -359,7 +363,7 @@ def bn_only(
 ) -> nn.Module:
     "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
     _check_model(model, 'bn_only')
-    norms = [m for m in model.modules() if is_norm(m)]
+    norms = [m for m in model.modules() if _normish(m)]
     if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
     for p in model.parameters(): p.requires_grad_(False)
     for m in norms:
@@ -378,7 +382,7 @@ def _owner_types(model:nn.Module) -> dict:
     for name, _ in model.named_parameters():
         parts = name.split('.')[:-1]
         prefixes = ['.'.join(parts[:i]) for i in range(len(parts) + 1)]
-        norm = next((p for p in prefixes if is_norm(mods[p])), None)
+        norm = next((p for p in prefixes if _normish(mods[p])), None)
         res[name] = type(mods[norm if norm is not None else prefixes[-1]])
     return res
 
@@ -391,7 +395,7 @@ def trainable_summary(
     _check_model(model, 'trainable_summary')
     owners, rows = _owner_types(model), {}
     for name, p in model.named_parameters():
-        r = rows.setdefault(owners[name].__name__, dict(norm=is_norm(owners[name]), params=0, trainable=0))
+        r = rows.setdefault(owners[name].__name__, dict(norm=_normish(owners[name]), params=0, trainable=0))
         r['params'] += p.numel(); r['trainable'] += p.numel() if p.requires_grad else 0
     df = pd.DataFrame.from_dict(rows, orient='index', columns=['norm', 'params', 'trainable']).sort_values('params', ascending=False)
     if show:
