@@ -14,7 +14,7 @@ import fastai.torch_core as _ftc
 import fastai.callback.training as _ftt
 from fastai.torch_core import norm_bias_params
 from fastai.callback.core import Callback, TrainEvalCallback
-from fastai.callback.hook import HookCallback
+from fastai.callback.hook import HookCallback, Hooks
 from fastai.callback.training import BnFreeze, set_bn_eval
 from fastai.learner import Learner
 from fastcore.basics import patch, store_attr
@@ -63,6 +63,7 @@ def fastai_norms():
 class NormbookNorms(Callback):
     "Make this Learner treat normbook's norms and TLU as norms: no weight decay, `train_bn` and `BnFreeze` apply to them"
     order = TrainEvalCallback.order + 1  # after the model is put in train mode, before BnFreeze and BNOnly
+    def __init__(self): super().__init__()
     def before_fit(self):
         if self.opt is None: return
         with fastai_norms(): nb, norms = norm_bias_params(self.model, True), norm_bias_params(self.model, False)
@@ -98,8 +99,8 @@ class BNOnly(Callback):
         bn_only(self.learn.model, train_head=self.train_head)
         for p in self.learn.model.parameters():
             if not p.requires_grad: p.grad = None  # no stale gradient for the optimizer to step on
-        self.summary = trainable_summary(self.learn.model, show=self.verbose)
-        self.fraction = float(self.summary.trainable.sum() / max(self.summary.params.sum(), 1))
+        self.counts = trainable_summary(self.learn.model, show=self.verbose)
+        self.fraction = float(self.counts.trainable.sum() / max(self.counts.params.sum(), 1))
 
 # %% ../nbs/06_callbacks.ipynb #c035
 @patch
@@ -148,12 +149,12 @@ class NormStats(HookCallback):
         super().__init__(every=every, cpu=False); self.rows = []
     def before_fit(self):
         self.layers = {n: m for n, m in self.learn.model.named_modules() if AnyNorm.check(m)}
-        self.modules, self.rows, self._run = list(self.layers.values()), [], {}
-        super().before_fit()
+        self.rows, self._run = [], {}
+    def _register(self): self.hooks = Hooks(list(self.layers.values()), self.hook, detach=True, cpu=False)
     def _sampled(self) -> bool: return self.training and self.train_iter % self.every == 0
     def before_batch(self):
         super().before_batch()
-        if self._sampled(): self._run = {m: _running(m) for m in self.modules}
+        if self._sampled(): self._run = {m: _running(m) for m in self.layers.values()}
     def hook(self, m, i, o): return _hook_stats(m, i[0], o, self._run.get(m))
     def after_batch(self):
         if self._sampled(): self._record()
