@@ -37,9 +37,9 @@ class AnyNorm(metaclass=_RegistryCheck):
     def check(m:nn.Module) -> bool: return is_norm(m) or isinstance(m, TLU)
 
 class AnyFreezableNorm(metaclass=_RegistryCheck):
-    "Stands for every such norm with parameters in fastai's `bn_types` (what `BnFreeze` sets to eval mode)"
+    "Stands for every norm of `is_norm` with parameters in fastai's `bn_types` (what `BnFreeze` sets to eval mode)"
     @staticmethod
-    def check(m:nn.Module) -> bool: return AnyNorm.check(m) and next(m.parameters(), None) is not None
+    def check(m:nn.Module) -> bool: return is_norm(m) and next(m.parameters(), None) is not None
 
 # %% ../nbs/06_callbacks.ipynb #c011
 def _extend(mod, attr:str, extra:type) -> list:
@@ -172,6 +172,7 @@ def df(self:NormStats):
     import pandas as pd
     return pd.DataFrame(self.rows, columns=['epoch', 'iter', 'layer', 'stat', 'value'])
 
+# %% ../nbs/06_callbacks.ipynb #c046a
 @patch
 def by_epoch(self:NormStats):
     "Mean of each statistic per epoch and layer: rows (epoch, layer), a column per statistic"
