@@ -62,7 +62,7 @@ def fastai_norms():
 # %% ../nbs/06_callbacks.ipynb #c019a
 class NormbookNorms(Callback):
     "Make this Learner treat normbook's norms and TLU as norms: no weight decay, `train_bn` and `BnFreeze` apply to them"
-    order = TrainEvalCallback.order + 1  # after the model is put in train mode, before BnFreeze and BNOnly
+    order = TrainEvalCallback.order + 2  # after the model is put in train mode (and after BNOnly), before BnFreeze
     def __init__(self): super().__init__()
     def before_fit(self):
         if self.opt is None: return
@@ -85,10 +85,23 @@ def norm_splitter(m:nn.Module) -> L:
     ids = set(map(id, norm))
     return L([[p for p in m.parameters() if id(p) not in ids], norm])
 
+# %% ../nbs/06_callbacks.ipynb #c033a
+def _n_params(groups) -> int:
+    "How many parameters a splitter's result (a list of parameters, or of parameter groups) holds"
+    groups = list(groups)
+    return sum(len(g) for g in groups) if groups and isinstance(groups[0], (list, tuple, L)) else len(groups)
+
+def _rebuild_opt(learn:Learner):
+    "Create `learn`'s optimizer again (the splitter now leaves out frozen parameters), keeping the fit's hyper-parameters"
+    old = [dict(h) for h in learn.opt.hypers]
+    learn.create_opt()
+    if len(old) == len(learn.opt.hypers):
+        for h, o in zip(learn.opt.hypers, old): h.update(o)
+
 # %% ../nbs/06_callbacks.ipynb #c034
 class BNOnly(Callback):
     "Train only the norm parameters (and the head with `train_head`); reports the trainable fraction before fitting"
-    order = NormbookNorms.order + 1  # after the Learner's norms are marked trainable, so that the freezing here wins
+    order = TrainEvalCallback.order + 1  # before NormbookNorms, which marks the optimizer this may rebuild
     def __init__(self,
                  train_head:bool|str=False, # also train the head (True: the last `nn.Linear`; a str: that submodule)
                  verbose:bool=True): # print the trainable parameters at `before_fit`
@@ -99,6 +112,7 @@ class BNOnly(Callback):
         bn_only(self.learn.model, train_head=self.train_head)
         for p in self.learn.model.parameters():
             if not p.requires_grad: p.grad = None  # no stale gradient for the optimizer to step on
+        if self.opt is not None and _n_params(self.learn.splitter(self.model)) != _n_params(self.opt.param_lists): _rebuild_opt(self.learn)
         self.counts = trainable_summary(self.learn.model, show=self.verbose)
         self.fraction = float(self.counts.trainable.sum() / max(self.counts.params.sum(), 1))
 
