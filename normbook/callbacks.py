@@ -1,4 +1,4 @@
-"""Every normbook norm counts as a norm in fastai (weight decay, `train_bn`, `BnFreeze`), and callbacks to train only the norms, watch them, and schedule Batch Renormalization
+"""A callback (or a `with` block) that makes fastai treat every normbook norm as a norm (weight decay, `train_bn`, `BnFreeze`), and callbacks to train only the norms, watch them, and schedule Batch Renormalization
 
 Docs: https://normbook.github.io/normbook/callbacks.html.md"""
 
@@ -7,12 +7,15 @@ Docs: https://normbook.github.io/normbook/callbacks.html.md"""
 # %% ../nbs/06_callbacks.ipynb #c001
 from __future__ import annotations
 import sys, warnings
+from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import fastai.torch_core as _ftc
 import fastai.callback.training as _ftt
 from fastai.torch_core import norm_bias_params
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, TrainEvalCallback
+from fastai.callback.hook import HookCallback, Hooks
+from fastai.callback.training import BnFreeze, set_bn_eval
 from fastai.learner import Learner
 from fastcore.basics import patch, store_attr
 from fastcore.foundation import L
@@ -21,7 +24,7 @@ from .norms import is_norm
 from .convert import bn_only, trainable_summary
 
 # %% auto #0
-__all__ = ['AnyNorm', 'AnyFreezableNorm', 'register_fastai_norms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
+__all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
 
 # %% ../nbs/06_callbacks.ipynb #c009
 class _RegistryCheck(type):
@@ -29,45 +32,76 @@ class _RegistryCheck(type):
     def __instancecheck__(cls, obj) -> bool: return isinstance(obj, nn.Module) and cls.check(obj)
 
 class AnyNorm(metaclass=_RegistryCheck):
-    "Stands for every norm of `normbook.norms.norm_types()` in fastai's `norm_types`"
-    _normbook = True
+    "Stands for every norm that `normbook.norms.is_norm` knows, and `TLU`, in fastai's `norm_types`"
     @staticmethod
-    def check(m:nn.Module) -> bool: return is_norm(m)
+    def check(m:nn.Module) -> bool: return is_norm(m) or isinstance(m, TLU)
 
 class AnyFreezableNorm(metaclass=_RegistryCheck):
-    "Stands for every norm with parameters in fastai's `bn_types` (what `BnFreeze` sets to eval mode)"
-    _normbook = True
+    "Stands for every norm of `is_norm` with parameters in fastai's `bn_types` (what `BnFreeze` sets to eval mode)"
     @staticmethod
     def check(m:nn.Module) -> bool: return is_norm(m) and next(m.parameters(), None) is not None
 
 # %% ../nbs/06_callbacks.ipynb #c011
-def _extend(mod, attr:str, extra:type):
-    "Append `extra` to the tuple `mod.attr`, and to the copies of the old tuple in loaded fastai modules"
+def _extend(mod, attr:str, extra:type) -> list:
+    "Append `extra` to the tuple `mod.attr` in every loaded fastai module holding it; return (module, old tuple) pairs"
     old = getattr(mod, attr)
-    if extra in old: return
+    if extra in old: return []
+    mods = [m for m in list(sys.modules.values()) if getattr(m, '__name__', '').startswith('fastai') and getattr(m, attr, None) is old]
     new = (*old, extra)
-    for m in list(sys.modules.values()):
-        if getattr(m, '__name__', '').startswith('fastai') and getattr(m, attr, None) is old: setattr(m, attr, new)
+    for m in mods: setattr(m, attr, new)
+    return [(m, attr, old) for m in mods]
 
-def register_fastai_norms():
-    "Make fastai's `norm_types` (weight decay, `train_bn`, init) and `bn_types` (`BnFreeze`) include every normbook norm"
-    _extend(_ftc, 'norm_types', AnyNorm)
-    _extend(_ftt, 'bn_types', AnyFreezableNorm)
+@contextmanager
+def fastai_norms():
+    "Inside the block, fastai's `norm_types` (weight decay, `train_bn`, init) and `bn_types` (`BnFreeze`) include normbook's norms"
+    saved = _extend(_ftc, 'norm_types', AnyNorm) + _extend(_ftt, 'bn_types', AnyFreezableNorm)
+    try: yield
+    finally:
+        for m, attr, old in saved: setattr(m, attr, old)
 
-register_fastai_norms()
+# %% ../nbs/06_callbacks.ipynb #c019a
+class NormbookNorms(Callback):
+    "Make this Learner treat normbook's norms and TLU as norms: no weight decay, `train_bn` and `BnFreeze` apply to them"
+    order = TrainEvalCallback.order + 2  # after the model is put in train mode (and after BNOnly), before BnFreeze
+    def __init__(self): super().__init__()
+    def before_fit(self):
+        if self.opt is None: return
+        with fastai_norms(): nb, norms = norm_bias_params(self.model, True), norm_bias_params(self.model, False)
+        if not self.learn.wd_bn_bias:
+            for p in nb: self.opt.state[p]['do_wd'] = False
+        if self.learn.train_bn:
+            for p in norms: self.opt.state[p]['force_train'] = True
+            if getattr(self.opt, 'frozen_idx', 0) > 0:
+                for p in norms: p.requires_grad_(True)
+    def before_train(self):
+        if any(isinstance(cb, BnFreeze) for cb in self.learn.cbs):
+            with fastai_norms(): set_bn_eval(self.model)
 
 # %% ../nbs/06_callbacks.ipynb #c029
 def norm_splitter(m:nn.Module) -> L:
-    "Two parameter groups for fastai's `splitter`: the parameters outside norms, then the norm parameters"
-    norm = list(dict.fromkeys(norm_bias_params(m, with_bias=False)))
+    "Two parameter groups for fastai's `splitter`: the parameters outside normbook's and fastai's norms, then the norm parameters"
+    with fastai_norms(): norm = list(dict.fromkeys(norm_bias_params(m, with_bias=False)))
     if not norm: raise ValueError(f"norm_splitter found no norm parameters in the {type(m).__name__}; use fastai's trainable_params")
     ids = set(map(id, norm))
     return L([[p for p in m.parameters() if id(p) not in ids], norm])
 
+# %% ../nbs/06_callbacks.ipynb #c033a
+def _n_params(groups) -> int:
+    "How many parameters a splitter's result (a list of parameters, or of parameter groups) holds"
+    groups = list(groups)
+    return sum(len(g) for g in groups) if groups and isinstance(groups[0], (list, tuple, L)) else len(groups)
+
+def _rebuild_opt(learn:Learner):
+    "Create `learn`'s optimizer again (the splitter now leaves out frozen parameters), keeping the fit's hyper-parameters"
+    old = [dict(h) for h in learn.opt.hypers]
+    learn.create_opt()
+    if len(old) == len(learn.opt.hypers):
+        for h, o in zip(learn.opt.hypers, old): h.update(o)
+
 # %% ../nbs/06_callbacks.ipynb #c034
 class BNOnly(Callback):
     "Train only the norm parameters (and the head with `train_head`); reports the trainable fraction before fitting"
-    order = -10
+    order = TrainEvalCallback.order + 1  # before NormbookNorms, which marks the optimizer this may rebuild
     def __init__(self,
                  train_head:bool|str=False, # also train the head (True: the last `nn.Linear`; a str: that submodule)
                  verbose:bool=True): # print the trainable parameters at `before_fit`
@@ -78,8 +112,9 @@ class BNOnly(Callback):
         bn_only(self.learn.model, train_head=self.train_head)
         for p in self.learn.model.parameters():
             if not p.requires_grad: p.grad = None  # no stale gradient for the optimizer to step on
-        self.summary = trainable_summary(self.learn.model, show=self.verbose)
-        self.fraction = float(self.summary.trainable.sum() / max(self.summary.params.sum(), 1))
+        if self.opt is not None and _n_params(self.learn.splitter(self.model)) != _n_params(self.opt.param_lists): _rebuild_opt(self.learn)
+        self.counts = trainable_summary(self.learn.model, show=self.verbose)
+        self.fraction = float(self.counts.trainable.sum() / max(self.counts.params.sum(), 1))
 
 # %% ../nbs/06_callbacks.ipynb #c035
 @patch
@@ -101,62 +136,48 @@ def _tlu_clip(m:nn.Module, out:Tensor) -> Tensor:
     return (out.detach() == m.tau.detach().to(out.dtype).view(1, -1, *[1] * (out.dim() - 2))).float().mean()
 
 # %% ../nbs/06_callbacks.ipynb #c041
-def _bn_gaps(m:nn.Module, x:Tensor) -> tuple[Tensor, Tensor]:
-    "Mean over channels of |μ_B − μ| / σ and |σ_B / σ − 1|: batch statistics of `x` against `m`'s running ones"
-    xf = x.detach().float()
+def _bn_gaps(m:nn.Module, x:Tensor, running:tuple) -> tuple[Tensor, Tensor]:
+    "Mean over channels of |μ_B − μ| / σ and |σ_B / σ − 1|: batch statistics of `x` against the `running` (mean, var) of `m`"
+    xf, (rm, rv) = x.detach().float(), running
     var, mean = torch.var_mean(xf, dim=[0, *range(2, xf.dim())], correction=0)
-    sd = (m.running_var.float() + m.eps).sqrt()
-    return ((mean - m.running_mean.float()).abs() / sd).mean(), ((var + m.eps).sqrt() / sd - 1).abs().mean()
+    sd = (rv + m.eps).sqrt()
+    return ((mean - rm).abs() / sd).mean(), ((var + m.eps).sqrt() / sd - 1).abs().mean()
+
+def _running(m:nn.Module) -> tuple|None:
+    "A float32 copy of `m`'s (running_mean, running_var), or None when it has none"
+    rm, rv = getattr(m, 'running_mean', None), getattr(m, 'running_var', None)
+    return (rm.detach().float().clone(), rv.detach().float().clone()) if isinstance(rm, Tensor) and isinstance(rv, Tensor) else None
+
+def _hook_stats(m:nn.Module, x:Tensor, out:Tensor, running:tuple|None) -> dict:
+    "The statistics a forward call of norm `m` gives: TLU clipping, and the gaps when it has running statistics and trains"
+    res = {'tlu_clip': _tlu_clip(m, out)} if isinstance(m, (TLU, FRNTLU)) else {}
+    if running is not None and m.training: res['mean_gap'], res['std_gap'] = _bn_gaps(m, x, running)
+    return res
 
 # %% ../nbs/06_callbacks.ipynb #c043
-class NormStats(Callback):
-    "Record γ, β, τ, learned ε, TLU clipping and batch-vs-running gaps of every norm layer every `every` batches"
-    order, run_valid = 70, False
+class NormStats(HookCallback):
+    "Record γ, β, τ, learned ε, TLU clipping and batch-vs-running gaps of every norm layer every `every` training batches"
+    order, run_valid = TrainEvalCallback.order - 1, False  # before `train_iter` moves on, as fastai's ActivationStats
     def __init__(self, every:int=10): # sample one training batch in `every`
         if not isinstance(every, int) or every < 1: raise ValueError(f"NormStats expected every >= 1, got {every!r}")
-        self.every, self.rows, self._hooks, self._on = every, [], [], False
+        super().__init__(every=every, cpu=False); self.rows = []
     def before_fit(self):
-        self.layers = {n: m for n, m in self.learn.model.named_modules() if is_norm(m)}
-        self.rows, self._acts = [], {}
+        self.layers = {n: m for n, m in self.learn.model.named_modules() if AnyNorm.check(m)}
+        self.rows, self._run = [], {}
+    def _register(self): self.hooks = Hooks(list(self.layers.values()), self.hook, detach=True, cpu=False)
+    def _sampled(self) -> bool: return self.training and self.train_iter % self.every == 0
     def before_batch(self):
-        self._on = self.train_iter % self.every == 0
-        if not self._on: return
-        self._at = (self.epoch, self.train_iter)
-        for n, m in self.layers.items():
-            if isinstance(m, (TLU, FRNTLU)): self._hooks.append(m.register_forward_hook(self._clip_hook(n)))
-            if isinstance(getattr(m, 'running_mean', None), Tensor) and isinstance(getattr(m, 'running_var', None), Tensor):
-                self._hooks.append(m.register_forward_pre_hook(self._gap_hook(n)))
-
-# %% ../nbs/06_callbacks.ipynb #c044
-@patch
-def _clip_hook(self:NormStats, name:str):
-    def hook(m, inp, out): self._acts[(name, 'tlu_clip')] = _tlu_clip(m, out)
-    return hook
-
-@patch
-def _gap_hook(self:NormStats, name:str):
-    def hook(m, inp):
-        if m.training: self._acts[(name, 'mean_gap')], self._acts[(name, 'std_gap')] = _bn_gaps(m, inp[0])
-    return hook
-
-@patch
-def _remove(self:NormStats):
-    for h in self._hooks: h.remove()
-    self._hooks, self._on = [], False
-
-# %% ../nbs/06_callbacks.ipynb #c045
-@patch
-def after_batch(self:NormStats):
-    if not self._on: return
-    self._remove()
-    vals = {(n, k): v for n, m in self.layers.items() for k, v in _param_stats(m).items()} | self._acts
-    self._acts = {}
-    if not vals: return
-    nums = torch.stack([v.float() for v in vals.values()]).cpu().tolist()
-    self.rows += [(*self._at, n, k, x) for (n, k), x in zip(vals, nums)]
-
-@patch
-def after_fit(self:NormStats): self._remove()
+        super().before_batch()
+        if self._sampled(): self._run = {m: _running(m) for m in self.layers.values()}
+    def hook(self, m, i, o): return _hook_stats(m, i[0], o, self._run.get(m))
+    def after_batch(self):
+        if self._sampled(): self._record()
+        super().after_batch()
+    def _record(self):
+        vals = {(n, k): v for (n, m), st in zip(self.layers.items(), self.hooks.stored) for k, v in (_param_stats(m) | (st or {})).items()}
+        if not vals: return
+        nums = torch.stack([v.float() for v in vals.values()]).cpu().tolist()
+        self.rows += [(self.epoch, self.train_iter, n, k, x) for (n, k), x in zip(vals, nums)]
 
 # %% ../nbs/06_callbacks.ipynb #c046
 @patch(as_prop=True)
@@ -165,6 +186,7 @@ def df(self:NormStats):
     import pandas as pd
     return pd.DataFrame(self.rows, columns=['epoch', 'iter', 'layer', 'stat', 'value'])
 
+# %% ../nbs/06_callbacks.ipynb #c046a
 @patch
 def by_epoch(self:NormStats):
     "Mean of each statistic per epoch and layer: rows (epoch, layer), a column per statistic"
@@ -209,7 +231,7 @@ def _ramp(t:float, start:float, end:float) -> float:
 # %% ../nbs/06_callbacks.ipynb #c059
 class BRNSchedule(Callback):
     "Relax Batch Renormalization's clipping: `r_max` from 1 and `d_max` from 0, linearly after `warmup`"
-    order = -5
+    order = TrainEvalCallback.order + 1  # reads `train_iter`/`pct_train`, set by TrainEvalCallback
     def __init__(self, r_max:float=3., d_max:float=5.,
                  warmup:float=5000, # iterations (or fraction) of plain BatchNorm (r_max=1, d_max=0)
                  r_end:float=40000, # where r_max reaches its final value

@@ -15,7 +15,7 @@ from torch import nn, Tensor, fx
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
-from .norms import get_norm, is_norm, norm_types
+from .norms import get_norm, is_norm
 
 # %% auto #0
 __all__ = ['bnrelu_to_frn', 'convert_norm', 'bn_only', 'trainable_summary']
@@ -40,20 +40,25 @@ _ACT_FUNCS = {nn.ReLU: (F.relu, F.relu_, torch.relu, torch.relu_, 'relu', 'relu_
               nn.LeakyReLU: (F.leaky_relu, F.leaky_relu_), nn.Hardtanh: (F.hardtanh, F.hardtanh_), nn.SiLU: (F.silu,),
               nn.GELU: (F.gelu,), nn.Mish: (F.mish,), nn.ELU: (F.elu, F.elu_)}
 
+def _act_class(a) -> type|None:
+    "The activation module class that `a` stands for: `a` itself, or the kind of a known function or name"
+    if isinstance(a, type): return a if issubclass(a, nn.Module) else None
+    return next((c for c, fs in _ACT_FUNCS.items() for f in fs if a is f or a == getattr(f, '__name__', f)), None)
+
 def _act_matchers(acts) -> tuple:
     "Module classes, functions and Tensor-method names that count as activations, from `acts`"
     acts = (acts,) if not isinstance(acts, (tuple, list, set)) else acts
     classes, funcs, methods = [], set(), set()
     for a in acts:
-        if isinstance(a, type) and issubclass(a, nn.Module):
-            classes.append(a)
-            for c, fs in _ACT_FUNCS.items():
-                if issubclass(c, a):
+        if (c := _act_class(a)) is not None:
+            classes.append(c)
+            for k, fs in _ACT_FUNCS.items():
+                if issubclass(k, c):
                     for f in fs: (methods if isinstance(f, str) else funcs).add(f)
         elif isinstance(a, str): methods.add(a)
-        elif callable(a) and not isinstance(a, nn.Module): funcs.add(a)
-        else: raise TypeError(f"bnrelu_to_frn expected acts to hold nn.Module classes, functions or method names, got {a!r}")
-    return tuple(classes), funcs, methods
+        elif callable(a) and not isinstance(a, (nn.Module, type)): funcs.add(a)
+        else: raise TypeError(f"bnrelu_to_frn expected acts to hold nn.Module classes, functions or names, got {a!r}")
+    return tuple(dict.fromkeys(classes)), funcs, methods
 
 # %% ../nbs/04_convert.ipynb #c011
 def _is_act(n:fx.Node, mods:dict, matchers:tuple) -> bool:
@@ -77,11 +82,12 @@ def _inplace(n:fx.Node, mods:dict) -> bool:
 
 # %% ../nbs/04_convert.ipynb #c013
 class _Tracer(fx.Tracer):
-    "An fx tracer that keeps norms and `leaves` as leaves and remembers where tracing failed"
-    def __init__(self, leaves:tuple, leaf_names:set):
+    "An fx tracer that keeps norms, `TLU` and `leaves` as leaves and remembers where tracing failed"
+    def __init__(self, leaves:tuple=(), leaf_names:set=frozenset()):
         super().__init__(); self.leaves, self.leaf_names, self.failed_at = leaves, leaf_names, None
     def is_leaf_module(self, m, qualname):
-        return isinstance(m, self.leaves) or qualname in self.leaf_names or super().is_leaf_module(m, qualname)
+        return (is_norm(m) or isinstance(m, (TLU, *self.leaves)) or qualname in self.leaf_names
+                or super().is_leaf_module(m, qualname))
     def call_module(self, m, forward, args, kwargs):
         try: return super().call_module(m, forward, args, kwargs)
         except Exception:
@@ -92,7 +98,7 @@ class _Tracer(fx.Tracer):
 def _trace(model:nn.Module, leaf_modules=(), fname:str='bnrelu_to_frn') -> fx.GraphModule:
     "Trace `model` with fx, with norms, TLU and `leaf_modules` (classes or qualified names) as leaves"
     classes = tuple(l for l in leaf_modules if isinstance(l, type)); names = {l for l in leaf_modules if isinstance(l, str)}
-    tr = _Tracer(norm_types() + classes, names)
+    tr = _Tracer(classes, names)
     try: graph = tr.trace(model)
     except Exception as e:
         p = tr.failed_at
@@ -102,7 +108,10 @@ def _trace(model:nn.Module, leaf_modules=(), fname:str='bnrelu_to_frn') -> fx.Gr
                 f"`{fname}(sub)` back), or pass leaf_modules=[{cls}] (or ['{p}']) to leave it unconverted" if p else
                 f"convert its traceable children one at a time, e.g. `model.<child> = {fname}(model.<child>)`")
         raise RuntimeError(f"{fname} could not trace {what} with torch.fx ({type(e).__name__}: {e}). Instead, {hint}.") from e
-    return fx.GraphModule(tr.root, graph, type(model).__name__)
+    graph._tracer_cls = None  # so that unpickling rebuilds the graph with fx's own Tracer
+    gm = fx.GraphModule(tr.root, graph, type(model).__name__)
+    gm._graphmodule_cls_name = type(model).__name__  # the class name that unpickling gives it back
+    return gm
 
 # %% ../nbs/04_convert.ipynb #c017
 def _readers(n:fx.Node, mods:dict):
@@ -186,67 +195,102 @@ def _rewrite_graph(gm:fx.GraphModule, pairs:list, tlus:list) -> fx.GraphModule:
     g.lint(); gm.recompile(); gm.delete_all_unused_submodules()
     return gm
 
+# %% ../nbs/04_convert.ipynb #c022b
+def _is_1d(m:nn.Module) -> bool: return type(m).__name__.lower().endswith('1d')
+
+def _drop_1d(gm:fx.GraphModule, bns:list, pairs:list, convert_all:bool) -> tuple[list, list]:
+    "`bns` and `pairs` without the calls of BatchNorm1d modules, with a warning naming those that would be converted"
+    mods = dict(gm.named_modules()); is1d = lambda b: _is_1d(mods[b.target])
+    names = list(dict.fromkeys(repr(b.target) for b in bns if is1d(b) and (convert_all or any(p[0] is b for p in pairs))))
+    if names: warnings.warn(f"bnrelu_to_frn kept BatchNorm1d {', '.join(names)}: on (B, C) inputs FRN has no spatial positions "
+                            "to average over, so it divides each value by its own magnitude (|y| ≈ 1, like a sign) and shrinks the "
+                            "input gradient; pass convert_1d=True to convert them anyway, best with learnable_eps=True")
+    return [b for b in bns if not is1d(b)], [(b, a) for b, a in pairs if not is1d(b)]
+
+# %% ../nbs/04_convert.ipynb #c022c
+def _sites(mods:dict, bns:list, conv:list) -> dict:
+    "For each BatchNorm module called in `bns`: (its calls that are in `conv`, its other calls)"
+    res = {}
+    for b in bns: res.setdefault(mods[b.target], ([], []))[0 if b in conv else 1].append(b)
+    return res
+
+def _retarget(gm:fx.GraphModule, partial:dict, frns:dict):
+    "Point the converted calls of each partly converted BatchNorm at a new FRN submodule, and warn about the kept calls"
+    for bn, (conv, kept) in partial.items():
+        name = _free_name(gm, f"{conv[0].target}_frn"); gm.add_submodule(name, frns[bn])
+        for n in conv: n.target = name
+        warnings.warn(f"bnrelu_to_frn converted {len(conv)} of the {len(conv) + len(kept)} calls of BatchNorm '{kept[0].target}' "
+                      f"(into FRN '{name}') and kept the BatchNorm at {', '.join(repr(n.name) for n in kept)}, which feed no "
+                      "activation of acts; pass convert_all=True to convert every call")
+    gm.graph.lint(); gm.recompile()
+
+# %% ../nbs/04_convert.ipynb #c022d
+def _find(gm:fx.GraphModule, matchers:tuple, acts, convert_all:bool, convert_1d:bool, name:str) -> tuple[list, list, list]:
+    "The BatchNorm calls, the (BatchNorm, activation) pairs and the fused norm-activation modules of `gm` to convert"
+    bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
+    if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {name}: nothing converted (0 pairs)")
+    if not convert_1d: bns, pairs = _drop_1d(gm, bns, pairs, convert_all)
+    mods = dict(gm.named_modules())
+    fused = [m for m in dict.fromkeys(mods[b.target] for b in bns) if _is_fused(m) and isinstance(m.act, matchers[0])]
+    pairs = [(b, a) for b, a in pairs if not _is_fused(mods[b.target])]
+    if bns and not pairs and not fused and not convert_all:
+        warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
+    return bns, pairs, fused
+
 # %% ../nbs/04_convert.ipynb #c023
 def bnrelu_to_frn(
     model:nn.Module, # the model to convert; it is left unchanged
-    acts=(nn.ReLU,), # activations to replace by TLU: module classes (with their functional forms), functions, method names
+    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
     convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
     copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
     eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
     learnable_eps:bool=False, # FRN with a learned ε
+    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
     graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
     leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
     return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
     verbose:bool=False, # print what was converted
 ):
-    "A copy of `model` where every BatchNorm that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
+    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
     _check_model(model, 'bnrelu_to_frn')
     if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use get_norm('frn', C)")
     matchers, model = _act_matchers(acts), copy.deepcopy(model)
     gm = _trace(model, leaf_modules)
-    bns, pairs = _bn_act_pairs(gm, matchers, (_BatchNorm,))
-    ret = lambda m, n: (m, n) if return_count else m
-    if not bns: warnings.warn(f"bnrelu_to_frn found no BatchNorm in {type(model).__name__}: nothing converted (0 pairs)"); return ret(model, 0)
-    mods = dict(gm.named_modules())
-    fused = [m for m in dict.fromkeys(mods[b.target] for b in bns) if _is_fused(m) and isinstance(m.act, matchers[0])]
-    pairs = [(b, a) for b, a in pairs if not _is_fused(mods[b.target])]
-    if not pairs and not fused and not convert_all:
-        warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
-        return ret(model, 0)
-    return _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, eps=eps, learnable_eps=learnable_eps)
+    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
+    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
+    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
+    return res if return_count else res[0]
 
 # %% ../nbs/04_convert.ipynb #c024
-def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, ret, verbose, **frn_kwargs):
-    "Swap the modules of `model`, or rewrite `gm`, for `pairs` and `fused` (and every BatchNorm in `bns` when `convert_all`)"
-    mods, reasons = dict(gm.named_modules()), _graph_reasons(gm, pairs)
+def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, **frn_kwargs):
+    "Swap the modules of `model`, or rewrite `gm`, for `pairs` and `fused` (and every BatchNorm call in `bns` when `convert_all`)"
+    mods = dict(gm.named_modules())
+    sites = _sites(mods, bns, bns if convert_all else [b for b, _ in pairs] + [b for b in bns if mods[b.target] in fused])
+    partial = {bn: s for bn, s in sites.items() if s[0] and s[1]}
+    reasons = _graph_reasons(gm, pairs) + [f"BatchNorm '{s[1][0].target}' is converted at {len(s[0])} of its {len(s[0]) + len(s[1])} calls" for s in partial.values()]
     if graph is False and reasons: raise ValueError("bnrelu_to_frn(graph=False) cannot keep the model's class: " + '; '.join(reasons[:5]))
     use_graph = bool(graph) or bool(reasons)
-    root = gm if use_graph else model
-    conv_bns = list(dict.fromkeys([mods[b.target] for b in (bns if convert_all else [b for b, _ in pairs])] + fused))
-    for bn in conv_bns:
+    root, frns = (gm if use_graph else model), {}
+    for bn in [bn for bn, s in sites.items() if s[0]]:
         frn = _frn_from(bn, copy_affine, **frn_kwargs)
         if _is_fused(bn): frn = _unfuse(bn, frn, _like(TLU(bn.num_features), bn) if bn in fused else None)
-        _replace_obj(root, bn, frn)
+        if bn in partial: frns[bn] = frn
+        else: _replace_obj(root, bn, frn)
     tlus = [_like(TLU(mods[b.target].num_features), mods[b.target]) for b, _ in pairs]
-    if use_graph: _rewrite_graph(gm, pairs, tlus)
+    if use_graph: _rewrite_graph(gm, pairs, tlus); _retarget(gm, partial, frns)
     else:
         for (_, a), tlu in zip(pairs, tlus): _replace_obj(model, mods[a.target], tlu)
-    if verbose:
-        print(f"bnrelu_to_frn: {len(pairs) + len(fused)} BatchNorm→activation pairs → FRN→TLU, {len(conv_bns) - len({id(mods[b.target]) for b, _ in pairs}) - len(fused)} "
-              f"more BatchNorms → FRN, {len({id(mods[b.target]) for b in bns}) - len(conv_bns)} BatchNorms kept; returns a "
-              + (f"GraphModule ({'; '.join(reasons[:3])})" if use_graph else type(model).__name__))
-    return ret(root, len(pairs) + len(fused))
+    if verbose: print(_summary(sites, {mods[b.target] for b, _ in pairs} | set(fused), len(pairs) + len(fused), reasons if use_graph else None, model))
+    return root, len(pairs) + len(fused)
 
-# %% ../nbs/04_convert.ipynb #c027
-def _frn_tlu_edges(model:nn.Module) -> list:
-    "(FRN name, TLU name, FRN channels, TLU channels) of every TLU call that reads an FRN call (through `nn.Identity`s)"
-    gm = _trace(model); mods = dict(gm.named_modules())
-    kind = lambda n, t: isinstance(n, fx.Node) and n.op == 'call_module' and type(mods[n.target]) is t
-    def src(n):
-        while kind(n, nn.Identity): n = n.args[0]
-        return n
-    return [(src(a.args[0]).target, a.target, mods[src(a.args[0]).target].num_features, mods[a.target].num_features)
-            for a in gm.graph.nodes if kind(a, TLU) and kind(src(a.args[0]), FRN)]
+# %% ../nbs/04_convert.ipynb #c024a
+def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
+    "What `bnrelu_to_frn` did, in one line"
+    conv = [bn for bn, (c, k) in sites.items() if c]
+    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
+    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
+            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
+            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
 
 # %% ../nbs/04_convert.ipynb #c053
 def _width(p:str, m:nn.Module) -> int:
@@ -293,16 +337,22 @@ def convert_norm(
         try: new = _like(get_norm(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
         except (ValueError, TypeError) as e: raise type(e)(f"convert_norm could not replace '{p}' ({type(m).__name__}): {e}") from e
         if copy_state: _copy_state(m, new)
+        if isinstance(new, FRN) and _is_1d(m) and not new.learnable_eps:
+            warnings.warn(f"convert_norm: FRN in place of {type(m).__name__} '{p}' acts like a sign on (B, C) inputs; use learnable_eps=True")
         if p: _replace_obj(model, m, new)
         else: model = new
     return (model, len(found)) if return_count else model
 
 # %% ../nbs/04_convert.ipynb #c066
+def _normish(m) -> bool:
+    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
+    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
+
 def _head_name(model:nn.Module) -> str:
     "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
     lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if lins: return lins[-1]
-    others = [n for n, m in model.named_modules() if not is_norm(m) and any(True for _ in m.parameters(recurse=False))]
+    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
     if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
     return others[-1]
 
@@ -313,7 +363,7 @@ def bn_only(
 ) -> nn.Module:
     "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
     _check_model(model, 'bn_only')
-    norms = [m for m in model.modules() if is_norm(m)]
+    norms = [m for m in model.modules() if _normish(m)]
     if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
     for p in model.parameters(): p.requires_grad_(False)
     for m in norms:
@@ -332,7 +382,7 @@ def _owner_types(model:nn.Module) -> dict:
     for name, _ in model.named_parameters():
         parts = name.split('.')[:-1]
         prefixes = ['.'.join(parts[:i]) for i in range(len(parts) + 1)]
-        norm = next((p for p in prefixes if is_norm(mods[p])), None)
+        norm = next((p for p in prefixes if _normish(mods[p])), None)
         res[name] = type(mods[norm if norm is not None else prefixes[-1]])
     return res
 
@@ -345,7 +395,7 @@ def trainable_summary(
     _check_model(model, 'trainable_summary')
     owners, rows = _owner_types(model), {}
     for name, p in model.named_parameters():
-        r = rows.setdefault(owners[name].__name__, dict(norm=is_norm(owners[name]), params=0, trainable=0))
+        r = rows.setdefault(owners[name].__name__, dict(norm=_normish(owners[name]), params=0, trainable=0))
         r['params'] += p.numel(); r['trainable'] += p.numel() if p.requires_grad else 0
     df = pd.DataFrame.from_dict(rows, orient='index', columns=['norm', 'params', 'trainable']).sort_values('params', ascending=False)
     if show:
