@@ -227,47 +227,55 @@ def convert_sync_batchnorm(
     return model
 
 # %% ../nbs/08a_distributed.ipynb #c039
-def _check_fit(learn:Learner):
-    "Errors for what `DDPCallback` cannot do, before any process waits for another"
+def _check_fit(learn:Learner) -> list:
+    "This rank's shards of `learn.dls`; errors for what `DDPCallback` cannot do, before any rank waits for another"
     if not _initialized(): raise RuntimeError("DDPCallback needs a process group: call `setup_distrib()` in a process started by torchrun")
     for m in learn.recorder.metrics:
         if not isinstance(m, (AvgMetric, AvgLoss, AvgSmoothLoss, AccumMetric)): raise TypeError(_metric_msg(m))
+    loaders = [shard_dl(dl, by_batch=i == 0) for i, dl in enumerate(learn.dls.loaders)]
+    trn = learn.dls.loaders[0]
+    if trn.n and not len(loaders[0]):
+        raise ValueError(f"DDPCallback: the {trn.n} training samples make no global batch of {world_size()} × {trn.bs}"
+                         f"{' (the loader drops a partial last batch)' if trn.drop_last else ''}; use a smaller batch or fewer processes")
+    return loaders
 
 # %% ../nbs/08a_distributed.ipynb #c040
 class DDPCallback(Callback):
     "Train with PyTorch `DistributedDataParallel` on this rank's shard of the data; metrics combined over ranks"
     order = TrainEvalCallback.order + 1  # after the model is moved to its device, before the `Recorder` reads the metrics
     def __init__(self, sync_bn:bool=False): self.sync_bn = sync_bn  # replace plain BatchNorm by synchronized BatchNorm
+    old = None
     def before_fit(self):
-        _check_fit(self.learn)
+        loaders = _check_fit(self.learn)  # the same on every rank, so every rank raises or none does
         self.old, self.swapped = (self.learn.model, list(self.dls.loaders), self.learn.logger), []
         model = self.learn.model
         dev = next(iter(model.parameters()), torch.empty(0)).device
         if self.sync_bn: self.swapped = _plain_bns(model); model = convert_sync_batchnorm(model, dev)
-        self.ddp = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
-        self.learn.model = self.ddp
-        self.learn.dls.loaders = [shard_dl(dl, by_batch=i == 0) for i, dl in enumerate(self.old[1])]
+        self.ddp_model = self.learn.model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None)
+        self.learn.dls.loaders = loaders
         if not is_main(): self.learn.logger = noop
     def before_train(self): self.learn.dl = shard_dl(self.learn.dl, by_batch=True)
     def after_train(self): reduce_metrics(self.learn.recorder._train_mets)
     def before_validate(self):
-        self.learn.dl, self.learn.model = shard_dl(self.learn.dl, by_batch=False), self.ddp.module
+        self.learn.dl, self.learn.model = shard_dl(self.learn.dl, by_batch=False), self.ddp_model.module
         for b in self.learn.model.buffers(): dist.broadcast(b, 0)  # every rank evaluates rank 0's model
     def after_validate(self):
-        self.learn.model = self.ddp
+        self.learn.model = self.ddp_model
         reduce_metrics(self.learn.recorder._valid_mets)
     def after_fit(self):
+        "Give the learner back its model, BatchNorm layers, loaders and logger (also after an error: `distrib_ctx_for` calls it)"
+        if self.old is None: return
         for parent, name, bn in self.swapped: setattr(parent, name, bn)
-        self.learn.model, self.learn.dls.loaders, self.learn.logger = self.old
+        (self.learn.model, self.learn.dls.loaders, self.learn.logger), self.old = self.old, None
 
-# %% ../nbs/08a_distributed.ipynb #c044
+# %% ../nbs/08a_distributed.ipynb #c045
 @contextmanager
 def _ddp_ctx(learn:Learner, sync_bn:bool):
-    setup_distrib(next(iter(learn.model.parameters()), torch.empty(0)).device)
+    setup_distrib(getattr(learn.dls, 'device', None) or next(iter(learn.model.parameters()), torch.empty(0)).device)
     cb, bars = DDPCallback(sync_bn), [] if is_main() else [c for c in learn.cbs if isinstance(c, ProgressCallback)]
     learn.remove_cbs(bars); learn.add_cb(cb)
     try: yield learn
-    finally: learn.remove_cb(cb); learn.add_cbs(bars)
+    finally: cb.after_fit(); learn.remove_cb(cb); learn.add_cbs(bars)
 
 def distrib_ctx_for(
     learn:Learner, # the learner every rank builds
@@ -276,7 +284,7 @@ def distrib_ctx_for(
     "A context in which `learn` trains data-parallel over the launcher's processes; `nullcontext` without a launcher"
     return _ddp_ctx(learn, sync_bn) if world_size() > 1 else nullcontext(learn)
 
-# %% ../nbs/08a_distributed.ipynb #c046
+# %% ../nbs/08a_distributed.ipynb #c047
 def distrib_record(
     bs:int, # the batch size of one device
 ) -> dict:
