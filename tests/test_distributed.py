@@ -130,6 +130,14 @@ def main():
     check(moved > 1e-2, f"the step moves the parameters (by up to {moved:.3g})")
     err = max((ddp[k] - ref_ghost[k]).abs().max().item() for k in params)
     check(err < 1e-5, f"(b) one step on 2 processes × 16 = one step on 1 × 32 with BN over groups of 16 (largest difference {err:.2g})")
+    try: from normbook.norms import GhostBatchNorm2d  # the 'gbn' norm, where this version has it
+    except ImportError: print('-- normbook.norms has no GhostBatchNorm2d: the check against it is skipped')
+    else:
+        gbn = step_model()
+        for i in (1, 4): sd = gbn[i].state_dict(); gbn[i] = GhostBatchNorm2d(8, group_size=16); gbn[i].load_state_dict(sd)
+        ref_gbn = one_step(step_learner(gbn, 32), torch.enable_grad())
+        err = max((ddp[k] - ref_gbn[k]).abs().max().item() for k in params)
+        check(err < 1e-5, f"(b) ... = one step on 1 × 32 with GhostBatchNorm2d(group_size=16), 'gbn' (largest difference {err:.2g})")
     gap = max((ddp[k] - ref_plain[k]).abs().max().item() for k in params)
     check(gap > 100 * max(err, 1e-7), f"(b) ... and not plain BN over 32 (largest difference {gap:.2g})")
     err = max((ddp_sync[k] - ref_plain[k]).abs().max().item() for k in ref_plain)
