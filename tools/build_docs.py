@@ -377,6 +377,13 @@ def sidebar_tree(pages):
         return res
     return items(sb.get('contents', []))
 
+def section_of(tree, page):
+    "The sidebar sections that hold `page`, outermost first"
+    for e in tree:
+        if isinstance(e, tuple):
+            if page in flat(e[1]): return [e[0]] + section_of(e[1], page)
+    return []
+
 def flat(tree): return [x for e in tree for x in (flat(e[1]) if isinstance(e, tuple) else [e])]
 
 def sidebar_html(tree, page):
@@ -415,7 +422,9 @@ TEMPLATE = """<!DOCTYPE html>
 <header id="navbar"><a class="brand" href="{root}index.html">{site}</a>
 <span id="search-wrap"><input id="search" type="search" placeholder="Search" aria-label="Search" autocomplete="off">
 <span id="search-results" hidden></span></span>
-<a href="{repo}">GitHub</a></header>
+<a class="github" href="{repo}" aria-label="GitHub">GitHub</a></header>
+<div id="sidebar-bar"><button id="sidebar-toggle" type="button" aria-controls="sidebar" aria-expanded="false" aria-label="Toggle the site navigation">☰</button>
+<span class="crumb">{crumb}</span></div>
 <div id="layout">
 <nav id="sidebar" aria-label="Site">{sidebar}</nav>
 <main id="content">
@@ -443,6 +452,7 @@ def write_site(pages, bodies, katex):
         nxt = (f'<a class="next" href="{rel(order[i+1])}">{html.escape(order[i+1].title)} →</a>'
                if i is not None and i + 1 < len(order) else '')
         out = TEMPLATE.format(
+            crumb=html.escape(' › '.join(section_of(tree, p) + [p.title])),
             title=html.escape(p.title), site=html.escape(cfg['title']), desc=html.escape(p.desc), root=root,
             repo=html.escape(cfg.get('repo-url', '')), sidebar=sidebar_html(tree, p), body=bodies[p.href],
             desc_html=f'<p class="description">{inline_code(p.desc)}</p>' if p.desc else '', toc=toc_html(bodies[p.href]),
