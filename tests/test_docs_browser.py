@@ -31,10 +31,10 @@ ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-net
 WIDE, NARROW = 1280, 390
 
 def find_chromium():
-    exe = shutil.which('chromium') or next((p for p in ('/usr/bin/chromium', '/usr/bin/chromium-browser') if Path(p).exists()), None)
-    if exe or not shutil.which('apt-get'): return exe
+    find = lambda: next((e for n in ('chromium', 'chromium-browser', 'google-chrome') if (e := shutil.which(n))), None)
+    if (exe := find()) or not shutil.which('apt-get'): return exe
     subprocess.run(['bash', str(ROOT/'tools'/'setup_system.sh'), '--browser'])
-    return shutil.which('chromium')
+    return find()
 
 PAGE_JS = """() => {
   const main = document.querySelector('main') || document.body;
