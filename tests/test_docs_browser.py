@@ -42,7 +42,7 @@ PAGE_JS = """() => {
     while (w.nextNode()) { const n = w.currentNode; if (!n.parentElement.closest(skip)) out.push(n.textContent); }
     return out.join(' '); };
   const outSel = '.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr, .cell-output-error';
-  const docH = [...main.querySelectorAll(':is(.showdoc, .cell) :is(h2, h3, h4)')];
+  const docH = [...main.querySelectorAll(':is(h2, h3, h4).doc-entry, :is(.showdoc, .cell) :is(h2, h3, h4)')];
   return {
     title: document.title,
     quarto: /quarto/i.test((document.querySelector('meta[name=generator]') || {}).content || ''),

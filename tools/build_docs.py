@@ -131,7 +131,7 @@ def outside_code(text, fn):
         elif k % 3 == 1: out.append(part)
     return ''.join(out)
 
-def fix_markdown(md, here, ids, doc_url, showdoc=False):
+def fix_markdown(md, here, ids, doc_url, showdoc=False, used=None):
     """nbdev's markdown made right for readers: links to an entry land on it (case-aware ids), no link nested in
     another (nbdev links code inside a hand-written link's text), and a docstring's `*` (as in `(B, C, *spatial)`)
     stays a star instead of closing show_doc's italics"""
@@ -155,22 +155,28 @@ def fix_markdown(md, here, ids, doc_url, showdoc=False):
     md = CODE_LINK_RE.sub(link, md)
     if showdoc:
         mine = ids.get(here, {})
-        def head(m):
+        used = set() if used is None else used
+        def head(m):  # `.doc-entry` marks the entry for `unique_ids`; an entry documented twice gets `-2` the second time
             name = m[2].replace('\\_', '_')
-            return f'{m[1]} {name.replace("_", chr(92) + "_")} {{#{mine[name]}}}' if name in mine else m[0]
+            if name not in mine: return m[0]
+            i, k = mine[name], 1
+            while i in used: k += 1; i = f'{mine[name]}-{k}'
+            used.add(i)
+            return f'{m[1]} {name.replace("_", chr(92) + "_")} {{#{i} .doc-entry}}'
         md = SHOWDOC_H_RE.sub(head, md, count=1)
         md = re.sub(r'^\*(.+)\*$', lambda m: '*' + outside_code(m[1], lambda t: re.sub(r'(?<!\\)\*', r'\\*', t)) + '*', md, flags=re.M)
     return md
 
 def fix_nb(nb, here, ids, doc_url):
     "Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place"
+    used = set()
     for c in nb['cells']:
         if c['cell_type'] == 'markdown': c['source'] = fix_markdown(''.join(c['source']), here, ids, doc_url)
         elif c['cell_type'] == 'code':
             sd = bool(SHOWDOC_SRC_RE.search(''.join(c.get('source', ''))))
             for o in c.get('outputs', []):
                 if 'text/markdown' in o.get('data', {}):
-                    o['data']['text/markdown'] = fix_markdown(''.join(o['data']['text/markdown']), here, ids, doc_url, sd)
+                    o['data']['text/markdown'] = fix_markdown(''.join(o['data']['text/markdown']), here, ids, doc_url, sd, used)
     return nb
 
 def site_ids(nbs):
@@ -232,8 +238,13 @@ class Page:
             return self.div(fence(tb), '.cell-output .cell-output-error')
         data = o.get('data', {})
         txt = lambda k: ''.join(data[k]) if isinstance(data[k], list) else data[k]
-        if 'text/markdown' in data: body = txt('text/markdown')
-        elif 'text/html' in data and self.mode == 'html': body = fence(txt('text/html'), '{=html}')
+        # Jupyter's order: HTML before markdown (fastprogress's fit table has both; its markdown is the HTML as code).
+        # GitHub drops <style>, so the README takes the HTML without it, and nothing for an output that is only style.
+        if 'text/html' in data:
+            h = txt('text/html') if self.mode == 'html' else re.sub(r'<style.*?</style>', '', txt('text/html'), flags=re.S).strip()
+            if not h: return ''
+            body = fence(h, '{=html}')
+        elif 'text/markdown' in data: body = txt('text/markdown')
         elif 'image/svg+xml' in data: body = f"![]({self.save(txt('image/svg+xml').encode(), f'figure-{self.mode}/cell-{i}-output-{j}.svg')})"
         elif 'image/png' in data or 'image/jpeg' in data:
             k = 'image/png' if 'image/png' in data else 'image/jpeg'
@@ -323,13 +334,18 @@ def katex_render(exprs):
     if p.returncode: raise RuntimeError(f'katex failed: {p.stderr}')
     return json.loads(p.stdout)
 
-def unique_ids(ast, keep):
-    "Make every id in a page's AST unique without regard to case; the `show_doc` entries' ids (`keep`) stay as they are"
+def unique_ids(ast):
+    "Make every id in a page's AST unique without regard to case; the `show_doc` entries' ids (`.doc-entry`) stay as they are"
+    keep = set()
+    def entries(n):
+        if n.get('t') == 'Header' and 'doc-entry' in n['c'][1][1]: keep.add(n['c'][1][0])
+    walk(ast['blocks'], entries)
     seen = {i.lower() for i in keep}
     def fn(n):
         if n.get('t') not in ('Header', 'Div', 'Span', 'CodeBlock', 'Code', 'Table', 'Figure', 'Image', 'Link'): return
         attr = n['c'][1] if n['t'] == 'Header' else n['c'][0]
-        if not isinstance(attr, list) or not attr or not attr[0] or attr[0] in keep: return
+        if not isinstance(attr, list) or not attr or not attr[0]: return
+        if n['t'] == 'Header' and 'doc-entry' in attr[1]: return
         i, k = attr[0], 0
         while i.lower() in seen: k += 1; i = f'{attr[0]}-{k}'
         seen.add(i.lower()); attr[0] = i
@@ -346,7 +362,7 @@ def render_pages(pages, doc_url, ids=None):
             if n.get('t') in ('Link', 'Image'): n['c'][2][0] = fix_link(n['c'][2][0], p, hrefs, doc_url)
             if n.get('t') == 'Math': maths.append((n, p))
         walk(ast['blocks'], fn)
-        unique_ids(ast, set(ids.get(p.href, {}).values()))
+        unique_ids(ast)
         asts.append(ast)
     rendered = katex_render([(n['c'][1], n['c'][0]['t'] == 'DisplayMath') for n, _ in maths])
     if rendered is None: log('node/npm or KaTeX unavailable: math rendered as MathML by pandoc')
@@ -404,7 +420,7 @@ def inline_code(text):
     return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
 
 def toc_html(body):
-    hs = re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, flags=re.S)
+    hs = re.findall(r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', body, flags=re.S)
     if len(hs) < 2: return ''
     lis = ''.join(f'<li class="toc-h{lvl}"><a href="#{i}">{re.sub(r"<[^>]+>", "", t)}</a></li>' for lvl, i, t in hs)
     return f'<nav id="toc" aria-label="On this page"><h2>On this page</h2><ul>{lis}</ul></nav>'
@@ -467,7 +483,7 @@ def search_index(pages, bodies):
     text = lambda h: re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', h))).strip()
     res = []
     for p in pages:
-        parts = re.split(r'(<h[23] id="[^"]+"[^>]*>.*?</h[23]>)', bodies[p.href], flags=re.S)
+        parts = re.split(r'(<h[23]\b[^>]*\bid="[^"]+"[^>]*>.*?</h[23]>)', bodies[p.href], flags=re.S)
         res.append(dict(kind='page', page=p.title, title=p.title, href=p.href, text=(p.desc + ' ' + text(parts[0]))[:2000]))
         for h, body in zip(parts[1::2], parts[2::2]):
             hid = re.search(r'id="([^"]+)"', h)[1]
