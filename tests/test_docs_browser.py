@@ -313,6 +313,24 @@ def selftest(br, site_dir, info, want):
             finally: site.close()
     return bad
 
+def builder_checks():
+    "The builder's fixes to nbdev's markdown, on the cases that broke the site once; returns failures"
+    sys.path.insert(0, str(ROOT/'tools'))
+    import build_docs as bd
+    url, fails = 'https://normbook.github.io/normbook/', []
+    ids = {'layers.html': bd.entry_ids(['frn', 'FRN', 'FRN.forward', 'tlu', 'TLU'])}
+    vals = [v.lower() for v in ids['layers.html'].values()]
+    if len(set(vals)) != len(vals): fails.append(f'[builder] ids that differ only by case: {ids}')
+    md = bd.fix_markdown(f'[`FRN`]({url}layers.html#frn), [`frn`](02_layers.ipynb#frn), [`TLU`](layers.html#tlu)', 'index.html', ids, url)
+    want = f'[`FRN`]({url}layers.html#frn-class), [`frn`](02_layers.ipynb#frn), [`TLU`](layers.html#tlu-class)'
+    if md != want: fails.append(f'[builder] links to FRN/TLU do not land on the classes: {md}')
+    md = bd.fix_markdown(f'the [[`mininet`]({url}models.html#mininet)](05_models.ipynb#mininet) net', 'index.html', {}, url)
+    if md != 'the [`mininet`](05_models.ipynb#mininet) net': fails.append(f'[builder] a link nested in a link: {md}')
+    md = bd.fix_markdown('---\n\n### FRN\n\n*over a (B, C, *spatial) input, `x * y`*', 'layers.html', ids, url, showdoc=True)
+    if '(B, C, \\*spatial)' not in md or '`x * y`' not in md or '{#frn-class .doc-entry}' not in md:
+        fails.append(f'[builder] show_doc markdown not fixed (star in the docstring, entry id): {md!r}')
+    return fails
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--site', default=str(ROOT/'_docs'), help='the built site (default _docs/)')
@@ -320,6 +338,7 @@ def main():
     ap.add_argument('--no-selftest', action='store_true', help='skip breaking copies of the site to prove the checks')
     a = ap.parse_args()
     docs = Path(a.site).resolve()
+    if (bad := builder_checks()): sys.exit('FAILED:\n  ' + '\n  '.join(bad))
     exe = find_chromium()
     if not exe: return print('SKIP: no chromium and no apt-get to install it; the docs were not checked in a browser')
     try: from playwright.sync_api import sync_playwright

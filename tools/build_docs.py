@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """Build normbook's docs site into `_docs/` (`make docs`) and `README.md` from `nbs/index.ipynb` (`make readme`).
 
-With Quarto on PATH this runs nbdev's own `nbdev-docs` / `nbdev-readme`, the standard path (and the one GitHub Pages uses).
+With Quarto on PATH this runs what nbdev's own `nbdev-docs` runs (nbdev's processing into `_proc/`, then Quarto).
+On both routes the processed notebooks get the fixes of `fix_nb` first: every documented entry gets an id that no other
+id on its page equals without regard to case (`frn` and `FRN` -> `#frn`, `#frn-class`), every link whose text names an
+entry lands on it, no link is nested in another, and a `*` in a docstring stays a star.
 Everything else in this file is a small fallback that exists ONLY because Quarto cannot be installed offline (its PyPI
 package downloads the binary, and Debian has no package). The fallback keeps nbdev's part of the job: `proc_nbs` writes
 the processed notebooks to `_proc/` exactly as for Quarto (`#| hide` / `#| export` honoured, `show_doc` cells added and
