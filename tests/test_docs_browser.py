@@ -6,8 +6,8 @@ Every page, at 1280 px and at 390 px, must have:
 - rendered math only: no `$...$`, no raw TeX (`\\frac`), no KaTeX error, and no raw markdown link syntax (`[a](b)`);
 - outputs without a traceback or a warning on stderr, and prose without notes for developers (issue numbers, notebook
   file names such as `00_math`);
-- on an API page (one with `show_doc` entries), the outputs of its examples: a page whose example cells show no output
-  fails, and so does any example cell that ends in an expression (`brn`, `e[:3]`, `learn.fit(1)`) and shows nothing;
+- the outputs of the examples: a page whose example cells show no output fails, and so does any example cell that ends
+  in an expression (`brn`, `e[:3]`, `learn.fit(1)`) and shows nothing;
 - no private name documented (`_FRNBase.effective_eps`), no two ids that differ only by case, and every link into the site pointing at a page and anchor that
   exist; a link whose text names an entry (`FRN`) must land on that entry's heading, not on another (`frn`);
 - no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens).
@@ -68,7 +68,7 @@ NARROW_JS = """() => ({width: Math.max(document.documentElement.scrollWidth, doc
   top: Math.round(((document.querySelector('main') || document.body).getBoundingClientRect().top) + window.scrollY)})"""
 
 RAW_TEX = re.compile(r'\\[A-Za-z]{2,}|\\[(\[]')
-RAW_LINK = re.compile(r'\]\([^()\s]*\)|\[\[')
+RAW_LINK = re.compile(r'\]\([^()\s]*\)?|\[\[')
 BAD_OUT = re.compile(r'Traceback \(most recent call last\)|<ipython-input-|/tmp/ipykernel|File "/tmp/|^[WE]\d{4} \d\d:\d\d|'
                      r'\w+Warning:|\bwarnings\.warn\(', re.M)
 NOISE = re.compile(r'\bissues? #?\d+\b|\b\d\d_[a-z]\w*(?:\.ipynb)?\b|\bthis task\b|\bbuilt offline\b', re.I)
@@ -170,9 +170,10 @@ def check_pages(site, rels, want, follow=True):
             if 'cell-output-error' in o['cls'] or (m := BAD_OUT.search(o['text'])):
                 line = next((l for l in o['text'].splitlines() if BAD_OUT.search(l)), o['text'].strip().splitlines()[0] if o['text'].strip() else '')
                 fails.append(f'{w} [traceback] traceback or warning in an output: {line.strip()[:160]!r}')
-        if i['doc_headings']:  # an API page: its examples show their outputs
-            ex = [c for c in i['cells'] if c['code'] is not None]
-            if ex and not any(c['outs'] for c in i['cells']): fails.append(f'{w} [no-output] no example on this API page shows an output ({len(ex)} examples)')
+        ex = [c for c in i['cells'] if c['code'] is not None]  # the examples show their outputs
+        if ex:
+            if len(ex) > 1 and not any(c['outs'] for c in i['cells']):
+                fails.append(f'{w} [no-output] no example on this {"API " * bool(i["doc_headings"])}page shows an output ({len(ex)} examples)')
             else:
                 silent = [c['code'].strip().splitlines()[-1] for c in ex if not c['outs'] and shows_output(c['code'])]
                 if silent: fails.append(f'{w} [no-output] {len(silent)} example(s) end in an expression but show no output: {silent[:4]}')
@@ -250,11 +251,13 @@ def mutate(site, rel, js, arg=None):
     (site.root/rel).write_text('<!DOCTYPE html>\n' + pg.content())
 
 ADD_JS = "html => (document.querySelector('main') || document.body).insertAdjacentHTML('beforeend', html)"
+NO_OUTPUTS = "() => document.querySelectorAll('.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr').forEach(e => e.remove())"
 BREAKS = [  # (what, tag the check must report, page chooser, how)
-    ('example outputs removed from an API page', 'no-output', 'api',
-     "() => document.querySelectorAll('.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr').forEach(e => e.remove())"),
+    ('example outputs removed from an API page', 'no-output', 'api', NO_OUTPUTS),
+    ('outputs removed from an experiment page', 'no-output', 'plain', NO_OUTPUTS),
     ('raw TeX in the text', 'raw-text', 'any', (ADD_JS, '<p>the ratio \\frac{a}{b} of the two</p>')),
     ('a raw markdown link in the text', 'raw-text', 'any', (ADD_JS, '<p>see [the layers](layers.ipynb) for more</p>')),
+    ('a broken markdown link in the text', 'raw-text', 'any', (ADD_JS, '<p>see [the layers](02_layers.ipynb for more</p>')),
     ('a traceback in an output', 'traceback', 'any', (ADD_JS, '<div class="cell"><div class="cell-output cell-output-stdout"><pre><code>'
      'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad</code></pre></div></div>')),
     ('a warning on stderr', 'traceback', 'any', (ADD_JS, '<div class="cell"><div class="cell-output cell-output-stderr"><pre><code>'
@@ -274,16 +277,19 @@ def selftest(br, site_dir, info, want):
     link = next(((rel, l, t) for rel, i in info.items() for l in i['code_links'] for t in [l['href'].split('#')]
                  if len(t) == 2 and t[0].startswith('http') and l['text'].removesuffix('()') in
                  [h['text'] for h in info.get(urllib.parse.urlparse(t[0]).path.lstrip('/') or 'index.html', {}).get('doc_headings', [])]), None)
+    plain = sorted((p for p, i in info.items() if not i['doc_headings'] and sum(c['outs'] > 0 for c in i['cells']) > 1),
+                   key=lambda p: not p.startswith('experiments/'))
     bad = []
     with tempfile.TemporaryDirectory() as tmp:
         for what, tag, choose, how in BREAKS:
-            copy = Path(tmp)/tag
+            copy = Path(tmp)/f'{tag}-{choose}'
             if copy.exists(): shutil.rmtree(copy)
             shutil.copytree(site_dir, copy)
             site = Site(br, copy)
             try:
                 w = {}
                 if choose == 'api': rel = api[0] if api else None
+                elif choose == 'plain': rel = plain[0] if plain else None
                 elif choose == 'any': rel = 'index.html'
                 elif choose == 'link':
                     if not link: bad.append(f'cannot test "{what}": no link to an entry on the site'); continue
