@@ -42,7 +42,9 @@ PAGE_JS = """() => {
     while (w.nextNode()) { const n = w.currentNode; if (!n.parentElement.closest(skip)) out.push(n.textContent); }
     return out.join(' '); };
   const outSel = '.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr, .cell-output-error';
-  const docH = [...main.querySelectorAll(':is(h2, h3, h4).doc-entry, :is(.showdoc, .cell) :is(h2, h3, h4)')];
+  // show_doc entries: the fallback's `h3.doc-entry` in `.showdoc`; Quarto moves the id and class to a wrapping <section>
+  const docH = [...new Set(main.querySelectorAll(':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4), :is(.showdoc, .cell) :is(h2, h3, h4)'))];
+  const hid = h => h.id || h.dataset.anchorId || (h.parentElement.tagName === 'SECTION' ? h.parentElement.id : '');
   return {
     title: document.title,
     quarto: /quarto/i.test((document.querySelector('meta[name=generator]') || {}).content || ''),
@@ -55,7 +57,7 @@ PAGE_JS = """() => {
       && a.textContent.trim() === a.firstElementChild.textContent.trim()).map(a => ({text: a.textContent.trim(), href: a.href})),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     headings: [...document.querySelectorAll('h1, h2, h3, h4')].map(h => h.textContent.trim()),
-    doc_headings: docH.map(h => ({id: h.id, text: h.textContent.trim()})),
+    doc_headings: docH.map(h => ({id: hid(h), text: h.textContent.trim()})),
     raw_dollar: prose('pre, code, script, style, .katex, math, .cell-output'),
     prose: prose('pre, code, script, style, .katex, math, mjx-container, #sidebar-bar'),
     cells: [...main.querySelectorAll('div.cell')].map(c => {
@@ -263,10 +265,12 @@ BREAKS = [  # (what, tag the check must report, page chooser, how)
     ('a warning on stderr', 'traceback', 'any', (ADD_JS, '<div class="cell"><div class="cell-output cell-output-stderr"><pre><code>'
      '/tmp/ipykernel_12/345.py:2: UserWarning: something</code></pre></div></div>')),
     ('a link to an entry retargeted to another entry', 'wrong-anchor', 'link', None),
-    ('a private name documented', 'private', 'api', "() => { const h = document.querySelector(':is(.showdoc, .cell) :is(h2, h3, h4)'); "
+    ('a private name documented', 'private', 'api', "() => { const h = document.querySelector("
+     "':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4), :is(.showdoc, .cell) :is(h2, h3, h4)'); "
      "h.textContent = '_hidden_helper'; }"),
     ('two entries whose ids differ only by case', 'case-ids', 'api', "() => { const h = [...document.querySelectorAll("
-     "':is(.showdoc, .cell) :is(h2, h3, h4)')]; h[1].id = h[0].id.toUpperCase(); }"),
+     "':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4)')], el = x => x.id ? x : x.parentElement; "
+     "el(h[1]).id = el(h[0]).id.toUpperCase(); }"),
     ('a page wider than 390 px', 'too-wide', 'any', (ADD_JS, '<div style="width: 600px; height: 4px"></div>')),
     ('an exported name missing from the search index', 'search', 'search', None),
 ]
