@@ -8,7 +8,7 @@ Every page, at 1280 px and at 390 px, must have:
   file names such as `00_math`);
 - the outputs of the examples: a page whose example cells show no output fails, and so does any example cell that ends
   in an expression (`brn`, `e[:3]`, `learn.fit(1)`) and shows nothing;
-- no private name documented (`_FRNBase.effective_eps`), no two ids that differ only by case, and every link into the site pointing at a page and anchor that
+- no private name documented (`_FRNBase.effective_eps`), no entry documented twice, empty, or before its class, no two ids that differ only by case, and every link into the site pointing at a page and anchor that
   exist; a link whose text names an entry (`FRN`) must land on that entry's heading, not on another (`frn`);
 - no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens).
 Each public function and class a module exports (its `__all__`) must have its `show_doc` entry on the page nbdev's index
@@ -45,6 +45,9 @@ PAGE_JS = """() => {
   // show_doc entries: the fallback's `h3.doc-entry` in `.showdoc`; Quarto moves the id and class to a wrapping <section>
   const docH = [...new Set(main.querySelectorAll(':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4), :is(.showdoc, .cell) :is(h2, h3, h4)'))];
   const hid = h => h.id || h.dataset.anchorId || (h.parentElement.tagName === 'SECTION' ? h.parentElement.id : '');
+  const said = h => { let t = '', e = h.nextElementSibling;  // what the entry says besides its signature
+    for (; e && !e.matches(':is(h2, h3, h4)'); e = e.nextElementSibling) if (!e.matches('div.sourceCode, pre, hr')) t += e.textContent;
+    return t.trim().length > 0; };
   return {
     title: document.title,
     quarto: /quarto/i.test((document.querySelector('meta[name=generator]') || {}).content || ''),
@@ -57,7 +60,7 @@ PAGE_JS = """() => {
       && a.textContent.trim() === a.firstElementChild.textContent.trim()).map(a => ({text: a.textContent.trim(), href: a.href})),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     headings: [...document.querySelectorAll('h1, h2, h3, h4')].map(h => h.textContent.trim()),
-    doc_headings: docH.map(h => ({id: hid(h), text: h.textContent.trim()})),
+    doc_headings: docH.map(h => ({id: hid(h), text: h.textContent.trim(), said: said(h)})),
     raw_dollar: prose('pre, code, script, style, .katex, math, .cell-output'),
     prose: prose('pre, code, script, style, .katex, math, mjx-container, #sidebar-bar'),
     cells: [...main.querySelectorAll('div.cell')].map(c => {
@@ -184,6 +187,11 @@ def check_pages(site, rels, want, follow=True):
             if x.lower() in seen: dup.append(x)
             seen.add(x.lower())
         if dup: fails.append(f'{w} [case-ids] ids that differ only by case, or repeat: {dup[:5]}')
+        names = [h['text'] for h in i['doc_headings']]
+        if (d := sorted({n for n in names if names.count(n) > 1})): fails.append(f'{w} [twice] entries documented twice: {d[:5]}')
+        if (e := [h['text'] for h in i['doc_headings'] if not h['said']]): fails.append(f'{w} [empty-entry] entries that say nothing: {e[:5]}')
+        early = [n for k, n in enumerate(names) if '.' in n and n.rsplit('.', 1)[0] in names[k + 1:]]
+        if early: fails.append(f'{w} [order] entries before their class: {early[:5]}')
         priv = [h['text'] for h in i['doc_headings'] if private(h['text'])]
         if priv: fails.append(f'{w} [private] private names documented: {priv[:5]}')
         n = narrow[rel]
@@ -271,11 +279,18 @@ BREAKS = [  # (what, tag the check must report, page chooser, how)
     ('two entries whose ids differ only by case', 'case-ids', 'api', "() => { const h = [...document.querySelectorAll("
      "':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4)')], el = x => x.id ? x : x.parentElement; "
      "el(h[1]).id = el(h[0]).id.toUpperCase(); }"),
+    ('an entry documented twice', 'twice', 'api', "() => { const c = document.querySelector('.doc-entry').closest('.showdoc, section'); "
+     "c.after(c.cloneNode(true)); }"),
+    ('an entry that says nothing', 'empty-entry', 'api', "() => { const h = document.querySelector('.doc-entry'); "
+     "for (let e = h.nextElementSibling; e; ) { const n = e.nextElementSibling; if (!e.matches('div.sourceCode, pre, hr')) e.remove(); e = n; } }"),
+    ('a method before its class', 'order', 'method', "() => { const all = [...document.querySelectorAll('.doc-entry')]; "
+     "const h = all.find(h => all.some(m => m.textContent.startsWith(h.textContent + '.'))); "
+     "const c = h.closest('.showdoc, section'); c.parentElement.append(c); }"),
     ('a page wider than 390 px', 'too-wide', 'any', (ADD_JS, '<div style="width: 600px; height: 4px"></div>')),
     ('an exported name missing from the search index', 'search', 'search', None),
 ]
 
-def selftest(br, site_dir, info, want):
+def selftest(br, site_dir, info, want, before=()):
     "Break a copy of the site once per check and make sure that check reports it; returns failures of the test itself"
     api = [p for p, i in info.items() if i['doc_headings'] and any(c['outs'] for c in i['cells'])]
     link = next(((rel, l, t) for rel, i in info.items() for l in i['code_links'] for t in [l['href'].split('#')]
@@ -292,8 +307,11 @@ def selftest(br, site_dir, info, want):
             site = Site(br, copy)
             try:
                 w = {}
-                if choose == 'api': rel = api[0] if api else None
-                elif choose == 'plain': rel = plain[0] if plain else None
+                clean = lambda ps: ([p for p in ps if not any(f.startswith(f'{p}: [{tag}]') for f in before)] or [None])[0]  # not failing already
+                if choose == 'api': rel = clean(api)
+                elif choose == 'plain': rel = clean(plain)
+                elif choose == 'method': rel = clean([p for p, i in info.items() if any(h['text'].rsplit('.', 1)[0] in
+                                                      [g['text'] for g in i['doc_headings']] for h in i['doc_headings'] if '.' in h['text'])])
                 elif choose == 'any': rel = 'index.html'
                 elif choose == 'link':
                     if not link: bad.append(f'cannot test "{what}": no link to an entry on the site'); continue
@@ -314,10 +332,12 @@ def selftest(br, site_dir, info, want):
                         f = copy/'search.json'
                         f.write_text(json.dumps([e for e in json.loads(f.read_text()) if names[0] not in e.get('title', '') + e.get('section', '')]))
                 if rel is None: bad.append(f'cannot test "{what}": no page to break'); continue
-                if isinstance(how, tuple): mutate(site, rel, *how)
-                elif isinstance(how, str): mutate(site, rel, how)
+                try:
+                    if isinstance(how, tuple): mutate(site, rel, *how)
+                    elif isinstance(how, str): mutate(site, rel, how)
+                except Exception as e: bad.append(f'cannot test "{what}": breaking {rel} failed: {str(e).splitlines()[0]}'); continue
                 fails, _, _ = check_pages(site, [rel], w, follow=choose == 'link')
-                hit = [f for f in fails if f'[{tag}]' in f]
+                hit = [f for f in fails if f'[{tag}]' in f and f not in before]
                 print(f'  broken copy, {what} on {rel}: ' + (hit[0] if hit else 'NOT DETECTED'))
                 if not hit: bad.append(f'the check for "{what}" did not fail on a copy of the site broken that way ({rel})')
             finally: site.close()
@@ -394,7 +414,7 @@ def main():
               f'{sum(len(v) for v in want.values())} show_doc entries in {time.time()-t0:.0f}s')
         if not a.no_selftest:
             t1 = time.time()
-            bad = selftest(br, docs, info, want)
+            bad = selftest(br, docs, info, want, fails)
             fails += [f'[selftest] {b}' for b in bad]
             print(f'proved {len(BREAKS) - len(bad)} of {len(BREAKS)} checks on broken copies of the site in {time.time()-t1:.0f}s')
         br.close()
