@@ -1,4 +1,4 @@
-// Search box and copy buttons for the offline docs site built by tools/build_docs.py (Quarto has its own).
+// Search box, copy buttons and the narrow screens' sidebar toggle for the docs site built by tools/build_docs.py without Quarto (Quarto has its own).
 (function () {
   const root = document.currentScript.dataset.root;
   document.addEventListener('DOMContentLoaded', () => {
