@@ -18,7 +18,7 @@ Then the test proves that each of these checks can fail: it breaks a copy of the
 and checks that the defect is reported. Screenshots of the math page and one experiment page are saved as
 `_docs/screenshot-*.png`.
 
-Usage: test_docs_browser.py [--site DIR] [--no-build] [--no-selftest]. `--no-build` tests the site already in DIR
+Usage: test_docs_browser.py [--site DIR] [--no-build] [--no-selftest] [--require-browser]. `--no-build` tests the site already in DIR
 (default `_docs/`), as the deploy workflow does with what it publishes, whether Quarto or the fallback built it.
 Skips (exit 0) only when Chromium is missing and apt-get can't install it."""
 import argparse, ast, functools, importlib, inspect, json, re, shutil, subprocess, sys, tempfile, threading, time, urllib.parse
@@ -366,10 +366,12 @@ def main():
     ap.add_argument('--site', default=str(ROOT/'_docs'), help='the built site (default _docs/)')
     ap.add_argument('--no-build', action='store_true', help='test the site already built in --site')
     ap.add_argument('--no-selftest', action='store_true', help='skip breaking copies of the site to prove the checks')
+    ap.add_argument('--require-browser', action='store_true', help='fail, instead of skipping, without Chromium (the deploy)')
     a = ap.parse_args()
     docs = Path(a.site).resolve()
     if (bad := builder_checks()): sys.exit('FAILED:\n  ' + '\n  '.join(bad))
     exe = find_chromium()
+    if not exe and a.require_browser: sys.exit('FAILED: no Chromium (or Chrome) to check the site with')
     if not exe: return print('SKIP: no chromium and no apt-get to install it; the docs were not checked in a browser')
     try: from playwright.sync_api import sync_playwright
     except ImportError: sys.exit('playwright is missing: `pip install -e ".[dev]"`')
