@@ -170,12 +170,20 @@ def fix_markdown(md, here, ids, doc_url, showdoc=False, used=None):
         md = re.sub(r'^\*(.+)\*$', lambda m: '*' + outside_code(m[1], lambda t: re.sub(r'(?<!\\)\*', r'\\*', t)) + '*', md, flags=re.M)
     return md
 
+def flagged(d):
+    "The test flags (`#| slow`, `#| cuda`: nbdev's `tst_flags`) among a cell's options `d`: cells that `make test` skips"
+    from nbdev.config import get_config
+    return [k for k in d if k in get_config().tst_flags.split() and str(d[k]).lower() != 'false']
+
 def fix_nb(nb, here, ids, doc_url):
-    "Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place"
+    "Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place; mark flagged cells"
     used = set()
     for c in nb['cells']:
         if c['cell_type'] == 'markdown': c['source'] = fix_markdown(''.join(c['source']), here, ids, doc_url)
         elif c['cell_type'] == 'code':
+            d, _ = directives(''.join(c.get('source', '')))
+            if (f := flagged(d)) and 'classes' not in d:  # a class on the cell, for Quarto too: a flagged cell may have no output
+                c['source'] = '\n'.join(f'#| classes: cell-flag-{x}' for x in f[:1]) + '\n' + ''.join(c['source'])
             sd = bool(SHOWDOC_SRC_RE.search(''.join(c.get('source', ''))))
             for o in c.get('outputs', []):
                 if 'text/markdown' in o.get('data', {}):
@@ -276,7 +284,8 @@ class Page:
             parts += [s for j, o in enumerate(c.get('outputs', [])) if (s := self.output_md(o, i, j, asis))]
         if not parts: return ''
         showdoc = asis and re.match(r'\s*show_doc\(', src)
-        return self.div('\n\n'.join(parts), '.showdoc' if showdoc else '.cell')
+        cls = dict.fromkeys(d.get('classes', '').split() + [f'cell-flag-{f}' for f in flagged(d)])
+        return self.div('\n\n'.join(parts), '.showdoc' if showdoc else ' '.join(['.cell', *('.' + k for k in cls)]))
 
     def markdown_md(self, c):
         src = ''.join(c.get('source', ''))
