@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """Build normbook's docs site into `_docs/` (`make docs`) and `README.md` from `nbs/index.ipynb` (`make readme`).
 
-With Quarto on PATH this runs nbdev's own `nbdev-docs` / `nbdev-readme`, the standard path (and the one GitHub Pages uses).
+With Quarto on PATH this runs what nbdev's own `nbdev-docs` runs (nbdev's processing into `_proc/`, then Quarto).
+On both routes the processed notebooks get the fixes of `fix_nb` first: every documented entry gets an id that no other
+id on its page equals without regard to case (`frn` and `FRN` -> `#frn`, `#frn-class`), every link whose text names an
+entry lands on it, no link is nested in another, and a `*` in a docstring stays a star.
 Everything else in this file is a small fallback that exists ONLY because Quarto cannot be installed offline (its PyPI
 package downloads the binary, and Debian has no package). The fallback keeps nbdev's part of the job: `proc_nbs` writes
 the processed notebooks to `_proc/` exactly as for Quarto (`#| hide` / `#| export` honoured, `show_doc` cells added and
@@ -89,14 +92,138 @@ def directives(src):
     while lines and (m := DIR_RE.match(lines[0])): d[m[1]] = m[2].strip('"\''); lines.pop(0)
     return d, '\n'.join(lines).strip('\n')
 
+# ---------------------------------------------------------------- fixes to nbdev's markdown (both routes, Quarto and fallback)
+SHOWDOC_SRC_RE = re.compile(r'^\s*show_doc\(', re.M)
+SHOWDOC_H_RE = re.compile(r'^(#{2,4}) +(\S+?)(?: +\{[^}\n]*\})? *$', re.M)
+CODE_LINK_RE = re.compile(r'\[(`?)([A-Za-z_][\w.]*)(\(\))?\1\]\(([^()\s]+)\)')
+NESTED_LINK_RE = re.compile(r'\[([^\[\]]*)\[(`[^`\n]+`)\]\([^()\s]*\)([^\[\]]*)\]\(')
+
+def anchor_base(name):
+    "The id pandoc (and Quarto) gives a heading `name`, and nbdev's `_modidx` links to: lowercased, dots kept"
+    s = re.sub(r'[^\w.\- ]', '', name.lower()).replace(' ', '-')
+    return re.sub(r'^[^a-z]+', '', s) or 'section'
+
+def entry_ids(names):
+    "{name: id} for the entries documented on one page; ids never differ only by case (`frn` vs `FRN` -> `frn`, `frn-class`)"
+    groups, ids, used = {}, {}, set()
+    for n in dict.fromkeys(names): groups.setdefault(anchor_base(n), []).append(n)
+    for base, ns in groups.items():
+        for k, n in enumerate(sorted(ns, key=lambda n: (n != n.lower(), n))):
+            cand = base if k == 0 else f"{base}-{'class' if n.split('.')[-1][:1].isupper() else 'fn'}"
+            i, c = 1, cand
+            while c in used: i += 1; c = f'{cand}-{i}'
+            used.add(c); ids[n] = c
+    return ids
+
+def showdoc_names(cells):
+    "The names documented by the `show_doc` cells of a processed notebook, in order"
+    res = []
+    for c in cells:
+        if c['cell_type'] != 'code' or not SHOWDOC_SRC_RE.search(''.join(c.get('source', ''))): continue
+        for o in c.get('outputs', []):
+            md = o.get('data', {}).get('text/markdown')
+            if md and (m := SHOWDOC_H_RE.search(''.join(md))): res.append(m[2].replace('\\_', '_'))
+    return res
+
+def outside_code(text, fn):
+    "Apply `fn` to the parts of markdown `text` outside fenced blocks and inline code spans"
+    parts = re.split(r'(^(`{3,}|~{3,})[^\n]*\n.*?^\2`*[ \t]*$|`+[^`]*?`+)', text, flags=re.M | re.S)
+    out = []
+    for k, part in enumerate(parts):
+        if k % 3 == 0: out.append(fn(part))
+        elif k % 3 == 1: out.append(part)
+    return ''.join(out)
+
+def fix_markdown(md, here, ids, doc_url, showdoc=False, used=None):
+    """nbdev's markdown made right for readers: links to an entry land on it (case-aware ids), no link nested in
+    another (nbdev links code inside a hand-written link's text), and a docstring's `*` (as in `(B, C, *spatial)`)
+    stays a star instead of closing show_doc's italics"""
+    while (new := NESTED_LINK_RE.sub(r'[\1\2\3](', md)) != md: md = new
+    def link(m):
+        url = m[4]
+        if doc_url and url.startswith(doc_url): path = url[len(doc_url):].lstrip('/')
+        elif re.match(r'^[a-z][a-z0-9+.-]*:|^/', url): return m[0]
+        else: path = url
+        site_rel = doc_url and url.startswith(doc_url)
+        path, _, frag = path.partition('#')
+        if not frag: return m[0]
+        target = (path or 'index.html') if site_rel else posixpath.normpath(posixpath.join(posixpath.dirname(here), path)) if path else here
+        if target.endswith(('.ipynb', '.qmd', '.md')): target = html_name(target)
+        names = ids.get(target, {})
+        parts = m[2].split('.')
+        for k in range(len(parts)):
+            if (n := '.'.join(parts[k:])) in names:
+                return m[0][:m.start(4) - m.start()] + url.partition('#')[0] + '#' + names[n] + ')'
+        return m[0]
+    md = CODE_LINK_RE.sub(link, md)
+    if showdoc:
+        mine = ids.get(here, {})
+        used = set() if used is None else used
+        def head(m):  # `.doc-entry` marks the entry for `unique_ids`; an entry documented twice gets `-2` the second time
+            name = m[2].replace('\\_', '_')
+            if name not in mine: return m[0]
+            i, k = mine[name], 1
+            while i in used: k += 1; i = f'{mine[name]}-{k}'
+            used.add(i)
+            return f'{m[1]} {name.replace("_", chr(92) + "_")} {{#{i} .doc-entry}}'
+        md = SHOWDOC_H_RE.sub(head, md, count=1)
+        md = re.sub(r'^\*(.+)\*$', lambda m: '*' + outside_code(m[1], lambda t: re.sub(r'(?<!\\)\*', r'\\*', t)) + '*', md, flags=re.M)
+    return md
+
+def flagged(d):
+    "The test flags (`#| slow`, `#| cuda`: nbdev's `tst_flags`) among a cell's options `d`: cells that `make test` skips"
+    from nbdev.config import get_config
+    return [k for k in d if k in get_config().tst_flags.split() and str(d[k]).lower() != 'false']
+
+def fix_nb(nb, here, ids, doc_url):
+    "Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place; mark flagged cells"
+    used = set()
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown': c['source'] = fix_markdown(''.join(c['source']), here, ids, doc_url)
+        elif c['cell_type'] == 'code':
+            d, _ = directives(''.join(c.get('source', '')))
+            if (f := flagged(d)) and 'classes' not in d:  # a class on the cell, for Quarto too: a flagged cell may have no output
+                c['source'] = '\n'.join(f'#| classes: cell-flag-{x}' for x in f[:1]) + '\n' + ''.join(c['source'])
+            sd = bool(SHOWDOC_SRC_RE.search(''.join(c.get('source', ''))))
+            for o in c.get('outputs', []):
+                if 'text/markdown' in o.get('data', {}):
+                    o['data']['text/markdown'] = fix_markdown(''.join(o['data']['text/markdown']), here, ids, doc_url, sd, used)
+    return nb
+
+def site_ids(nbs):
+    "{page href: {documented name: id}} for processed notebooks `nbs` (paths under `_proc/`), with `_modidx`'s names too"
+    res = {}
+    for p in nbs:
+        nb = json.loads(p.read_text())
+        fm, _ = frontmatter(nb)
+        rel = p.relative_to(PROC).as_posix()
+        href = fm.get('output-file') and posixpath.join(posixpath.dirname(rel), fm['output-file']) or html_name(rel)
+        res[href] = showdoc_names(nb['cells'])
+    for page, names in modidx_names().items(): res.setdefault(page, []).extend(names)
+    return {k: entry_ids(v) for k, v in res.items()}
+
+def modidx_names():
+    "{page href: [names]} from nbdev's index of the library (`normbook/_modidx.py`)"
+    from nbdev.config import get_config
+    cfg, res = get_config(), {}
+    f = cfg.lib_path/'_modidx.py'
+    if not f.exists(): return res
+    ns = {}; exec(f.read_text(), ns)
+    for mod, syms in ns['d']['syms'].items():
+        for k, v in syms.items():
+            url = v[0] if isinstance(v, (tuple, list)) else v
+            res.setdefault(url.split('#')[0], []).append(k[len(mod) + 1:] if k.startswith(mod + '.') else k)
+    return res
+
 class Page:
     "One processed notebook turned into pandoc markdown (`mode='html'` for the site, `'gfm'` for the README)"
-    def __init__(self, path, mode='html', out_root=DOCS):
+    def __init__(self, path, mode='html', out_root=DOCS, ids=None, doc_url=''):
         self.path, self.mode, self.out_root = path, mode, out_root
         self.rel = path.relative_to(PROC).as_posix()
         self.nb = json.loads(path.read_text())
         self.fm, fm_cell = frontmatter(self.nb)
         self.href = self.fm.get('output-file') and posixpath.join(posixpath.dirname(self.rel), self.fm['output-file']) or html_name(self.rel)
+        if ids is not None: fix_nb(self.nb, self.href, ids, doc_url)
         self.title = str(self.fm.get('title') or Path(self.rel).stem)
         self.desc = str(self.fm.get('description') or '')
         self.files = posixpath.splitext(self.href)[0] + '_files'
@@ -122,8 +249,13 @@ class Page:
             return self.div(fence(tb), '.cell-output .cell-output-error')
         data = o.get('data', {})
         txt = lambda k: ''.join(data[k]) if isinstance(data[k], list) else data[k]
-        if 'text/markdown' in data: body = txt('text/markdown')
-        elif 'text/html' in data and self.mode == 'html': body = fence(txt('text/html'), '{=html}')
+        # Jupyter's order: HTML before markdown (fastprogress's fit table has both; its markdown is the HTML as code).
+        # GitHub drops <style>, so the README takes the HTML without it, and nothing for an output that is only style.
+        if 'text/html' in data:
+            h = txt('text/html') if self.mode == 'html' else re.sub(r'<style.*?</style>', '', txt('text/html'), flags=re.S).strip()
+            if not h: return ''
+            body = fence(h, '{=html}')
+        elif 'text/markdown' in data: body = txt('text/markdown')
         elif 'image/svg+xml' in data: body = f"![]({self.save(txt('image/svg+xml').encode(), f'figure-{self.mode}/cell-{i}-output-{j}.svg')})"
         elif 'image/png' in data or 'image/jpeg' in data:
             k = 'image/png' if 'image/png' in data else 'image/jpeg'
@@ -152,7 +284,8 @@ class Page:
             parts += [s for j, o in enumerate(c.get('outputs', [])) if (s := self.output_md(o, i, j, asis))]
         if not parts: return ''
         showdoc = asis and re.match(r'\s*show_doc\(', src)
-        return self.div('\n\n'.join(parts), '.showdoc' if showdoc else '.cell')
+        cls = dict.fromkeys(d.get('classes', '').split() + [f'cell-flag-{f}' for f in flagged(d)])
+        return self.div('\n\n'.join(parts), '.showdoc' if showdoc else ' '.join(['.cell', *('.' + k for k in cls)]))
 
     def markdown_md(self, c):
         src = ''.join(c.get('source', ''))
@@ -213,8 +346,26 @@ def katex_render(exprs):
     if p.returncode: raise RuntimeError(f'katex failed: {p.stderr}')
     return json.loads(p.stdout)
 
-def render_pages(pages, doc_url):
+def unique_ids(ast):
+    "Make every id in a page's AST unique without regard to case; the `show_doc` entries' ids (`.doc-entry`) stay as they are"
+    keep = set()
+    def entries(n):
+        if n.get('t') == 'Header' and 'doc-entry' in n['c'][1][1]: keep.add(n['c'][1][0])
+    walk(ast['blocks'], entries)
+    seen = {i.lower() for i in keep}
+    def fn(n):
+        if n.get('t') not in ('Header', 'Div', 'Span', 'CodeBlock', 'Code', 'Table', 'Figure', 'Image', 'Link'): return
+        attr = n['c'][1] if n['t'] == 'Header' else n['c'][0]
+        if not isinstance(attr, list) or not attr or not attr[0]: return
+        if n['t'] == 'Header' and 'doc-entry' in attr[1]: return
+        i, k = attr[0], 0
+        while i.lower() in seen: k += 1; i = f'{attr[0]}-{k}'
+        seen.add(i.lower()); attr[0] = i
+    walk(ast['blocks'], fn)
+
+def render_pages(pages, doc_url, ids=None):
     "Markdown -> pandoc AST -> (links fixed, math by KaTeX) -> HTML fragment, for every page"
+    ids = ids or {}
     hrefs = {p.rel: p.href for p in pages}
     asts, maths = [], []
     for p in pages:
@@ -223,6 +374,7 @@ def render_pages(pages, doc_url):
             if n.get('t') in ('Link', 'Image'): n['c'][2][0] = fix_link(n['c'][2][0], p, hrefs, doc_url)
             if n.get('t') == 'Math': maths.append((n, p))
         walk(ast['blocks'], fn)
+        unique_ids(ast)
         asts.append(ast)
     rendered = katex_render([(n['c'][1], n['c'][0]['t'] == 'DisplayMath') for n, _ in maths])
     if rendered is None: log('node/npm or KaTeX unavailable: math rendered as MathML by pandoc')
@@ -253,6 +405,13 @@ def sidebar_tree(pages):
         return res
     return items(sb.get('contents', []))
 
+def section_of(tree, page):
+    "The sidebar sections that hold `page`, outermost first"
+    for e in tree:
+        if isinstance(e, tuple):
+            if page in flat(e[1]): return [e[0]] + section_of(e[1], page)
+    return []
+
 def flat(tree): return [x for e in tree for x in (flat(e[1]) if isinstance(e, tuple) else [e])]
 
 def sidebar_html(tree, page):
@@ -273,7 +432,7 @@ def inline_code(text):
     return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
 
 def toc_html(body):
-    hs = re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, flags=re.S)
+    hs = re.findall(r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', body, flags=re.S)
     if len(hs) < 2: return ''
     lis = ''.join(f'<li class="toc-h{lvl}"><a href="#{i}">{re.sub(r"<[^>]+>", "", t)}</a></li>' for lvl, i, t in hs)
     return f'<nav id="toc" aria-label="On this page"><h2>On this page</h2><ul>{lis}</ul></nav>'
@@ -291,7 +450,9 @@ TEMPLATE = """<!DOCTYPE html>
 <header id="navbar"><a class="brand" href="{root}index.html">{site}</a>
 <span id="search-wrap"><input id="search" type="search" placeholder="Search" aria-label="Search" autocomplete="off">
 <span id="search-results" hidden></span></span>
-<a href="{repo}">GitHub</a></header>
+<a class="github" href="{repo}" aria-label="GitHub">GitHub</a></header>
+<div id="sidebar-bar"><button id="sidebar-toggle" type="button" aria-controls="sidebar" aria-expanded="false" aria-label="Toggle the site navigation">☰</button>
+<span class="crumb">{crumb}</span></div>
 <div id="layout">
 <nav id="sidebar" aria-label="Site">{sidebar}</nav>
 <main id="content">
@@ -301,7 +462,7 @@ TEMPLATE = """<!DOCTYPE html>
 </main>
 <aside id="margin">{toc}</aside>
 </div>
-<footer>{site} · built offline by <code>tools/build_docs.py</code> from nbdev's processed notebooks</footer>
+<footer>{site} · <a href="{repo}">source on GitHub</a></footer>
 </body></html>
 """
 
@@ -319,6 +480,7 @@ def write_site(pages, bodies, katex):
         nxt = (f'<a class="next" href="{rel(order[i+1])}">{html.escape(order[i+1].title)} →</a>'
                if i is not None and i + 1 < len(order) else '')
         out = TEMPLATE.format(
+            crumb=html.escape(' › '.join(section_of(tree, p) + [p.title])),
             title=html.escape(p.title), site=html.escape(cfg['title']), desc=html.escape(p.desc), root=root,
             repo=html.escape(cfg.get('repo-url', '')), sidebar=sidebar_html(tree, p), body=bodies[p.href],
             desc_html=f'<p class="description">{inline_code(p.desc)}</p>' if p.desc else '', toc=toc_html(bodies[p.href]),
@@ -333,7 +495,7 @@ def search_index(pages, bodies):
     text = lambda h: re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', h))).strip()
     res = []
     for p in pages:
-        parts = re.split(r'(<h[23] id="[^"]+"[^>]*>.*?</h[23]>)', bodies[p.href], flags=re.S)
+        parts = re.split(r'(<h[23]\b[^>]*\bid="[^"]+"[^>]*>.*?</h[23]>)', bodies[p.href], flags=re.S)
         res.append(dict(kind='page', page=p.title, title=p.title, href=p.href, text=(p.desc + ' ' + text(parts[0]))[:2000]))
         for h, body in zip(parts[1::2], parts[2::2]):
             hid = re.search(r'id="([^"]+)"', h)[1]
@@ -367,8 +529,9 @@ def build_site():
     for k, v in broken.items(): log(f'FAILED to process {k} (its page is left out):\n    ' + v.replace('\n', '\n    ')[-3000:])
     doc_url = (yaml.safe_load((NBS/'nbdev.yml').read_text())['website'].get('site-url') or '').rstrip('/') + '/'
     shutil.rmtree(DOCS, ignore_errors=True); DOCS.mkdir()
-    pages = [Page(p) for p in nbs]
-    bodies, katex = render_pages(pages, doc_url)
+    ids = site_ids(nbs)
+    pages = [Page(p, ids=ids, doc_url=doc_url) for p in nbs]
+    bodies, katex = render_pages(pages, doc_url, ids)
     copy_assets(katex)
     write_site(pages, bodies, katex)
     log(f'wrote {len(pages)} pages to {DOCS.relative_to(ROOT)}/ in {time.time()-t0:.0f}s')
@@ -383,7 +546,8 @@ def readme_text():
     cfg = get_config()
     from nbdev.serve import proc_nbs
     proc_nbs(file_glob=Path(cfg.readme_nb).name, n_workers=0)
-    page = Page(PROC/cfg.readme_nb, mode='gfm', out_root=ROOT)
+    ids = {k: entry_ids(v) for k, v in modidx_names().items()}
+    page = Page(PROC/cfg.readme_nb, mode='gfm', out_root=ROOT, ids=ids, doc_url=(cfg.doc_url or '').rstrip('/') + '/')
     ast = json.loads(pandoc(['-f', 'markdown-yaml_metadata_block', '-t', 'json'], page.markdown()))
     rewrite_links(ast['blocks'], cfg.doc_url, Path(cfg.readme_nb).parent.as_posix())
     body = pandoc(['-f', 'json', '-t', 'gfm', '--wrap=preserve'], json.dumps(ast))
@@ -407,9 +571,33 @@ def main():
         return print('README.md is in sync with nbs/index.ipynb')
     if a.readme:  # always this route, with or without Quarto, so that --check-readme agrees with it
         (ROOT/'README.md').write_text(readme_text()); return log('wrote README.md')
-    if quarto:
-        log('quarto found: running nbdev-docs')
-        sys.exit(subprocess.run([str(Path(sys.executable).parent/'nbdev-docs')], cwd=ROOT).returncode)
+    if quarto: return build_quarto()
     build_site()
+
+def build_quarto():
+    "What `nbdev-docs` does (nbdev's processing, then Quarto), with `fix_nb` applied to the processed notebooks in between"
+    log('quarto found: building with nbdev and Quarto')
+    os.chdir(ROOT)
+    try: from nbdev.quarto import _pre_docs, render_quarto, _fix_quarto_nav
+    except ImportError:  # another nbdev: its own command, without the fixes
+        log('WARNING: this nbdev has no _pre_docs/render_quarto; running nbdev-docs without build_docs.py\'s link fixes')
+        sys.exit(subprocess.run([str(Path(sys.executable).parent/'nbdev-docs')], cwd=ROOT).returncode)
+    n = min(2, os.cpu_count() or 1)
+    cache, cfg, _ = _pre_docs(n_workers=n)
+    nbs = sorted(p for p in cache.rglob('*.ipynb') if not any(o.startswith(('.', '_')) for o in p.relative_to(cache).parts))
+    doc_url = (cfg.doc_url or '').rstrip('/') + '/'
+    ids = site_ids(nbs)
+    for p in nbs:  # idempotent, so a cached notebook fixed by an earlier build is left as it is
+        nb = json.loads(p.read_text())
+        fm, _ = frontmatter(nb)
+        rel = p.relative_to(cache).as_posix()
+        href = fm.get('output-file') and posixpath.join(posixpath.dirname(rel), fm['output-file']) or html_name(rel)
+        new = json.dumps(fix_nb(nb, href, ids, doc_url), indent=1, ensure_ascii=False)
+        if new != p.read_text(): mt = cache.stat().st_mtime; p.write_text(new); os.utime(cache, (mt, mt))
+    render_quarto(cache, cache/cfg.doc_path.name, n_workers=n)
+    shutil.rmtree(cfg.doc_path, ignore_errors=True)
+    shutil.move(str(cache/cfg.doc_path.name), str(cfg.config_path))
+    _fix_quarto_nav(cfg.doc_path)
+    log(f'wrote the Quarto site to {cfg.doc_path}')
 
 if __name__ == '__main__': main()

@@ -1,4 +1,4 @@
-// Search box and copy buttons for the offline docs site built by tools/build_docs.py (Quarto has its own).
+// Search box, copy buttons and the narrow screens' sidebar toggle for the docs site built by tools/build_docs.py without Quarto (Quarto has its own).
 (function () {
   const root = document.currentScript.dataset.root;
   document.addEventListener('DOMContentLoaded', () => {
@@ -8,6 +8,11 @@
       b.addEventListener('click', () => navigator.clipboard.writeText(div.querySelector('pre').innerText)
         .then(() => { b.textContent = 'Copied'; setTimeout(() => b.textContent = 'Copy', 1500); }));
       div.appendChild(b);
+    });
+    const tog = document.getElementById('sidebar-toggle'), side = document.getElementById('sidebar');
+    if (tog && side) tog.addEventListener('click', () => {
+      const open = side.classList.toggle('open');
+      tog.setAttribute('aria-expanded', String(open));
     });
     const box = document.getElementById('search'), out = document.getElementById('search-results');
     if (!box || !window.SEARCH) return;
@@ -19,7 +24,9 @@
       for (const e of window.SEARCH) {
         const hay = (e.title + ' ' + e.text).toLowerCase();
         if (!words.every(w => hay.includes(w))) continue;
-        const score = words.reduce((s, w) => s + (e.title.toLowerCase().includes(w) ? 10 : 0) + (e.kind === 'page' ? 1 : 0), 0);
+        const t = e.title.toLowerCase(), q = words.join(' ');
+        const score = (e.title === box.value.trim() ? 1000 : 0) + (t === q ? 100 : 0) +
+          words.reduce((s, w) => s + (t.includes(w) ? 10 : 0) + (e.kind === 'page' ? 1 : 0), 0);
         hits.push([score, e]);
       }
       hits.sort((a, b) => b[0] - a[0]);
