@@ -6,21 +6,37 @@ Docs: https://normbook.github.io/normbook/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c001
 from __future__ import annotations
-import argparse, json, os, sys, warnings
+import argparse, json, os, re, sys, warnings
+from contextlib import contextmanager
 from pathlib import Path
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)  # raised by imports, noise in a CLI
-from .experiments import Experiment, DATASETS, SCHEDULES, run, sweep, report, show_table, plot_results, read_results
 
 # %% auto #0
 __all__ = ['train_parser', 'train_main', 'load_sweep', 'sweep_main', 'report_main', 'main']
 
+# %% ../nbs/09_cli.ipynb #w01
+@contextmanager
+def _quiet():
+    "Hide, for the duration, the FutureWarning that fastai's imports raise about `torch.jit.script`"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
+        yield
+
+def _quietly(f):
+    "Run the entry point `f` under `_quiet`"
+    def _f(argv:list|None=None) -> int:
+        with _quiet(): return f(argv)
+    _f.__name__, _f.__qualname__, _f.__doc__, _f.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
+    return _f
+
 # %% ../nbs/09_cli.ipynb #c006
 def train_parser() -> argparse.ArgumentParser:
     "The argument parser of `normbook-train`"
+    from normbook.experiments import DATASETS, SCHEDULES
     p = argparse.ArgumentParser(prog='normbook-train', description='Train (or evaluate) one model with the papers\' recipe and print its results.')
     a = p.add_argument
     a('--model', '-m', default='mininet', help='model name for normbook.models.get_model (default: mininet)')
-    a('--norm', default='bn', help="normalization: bn, brn, gn, in, ln, frn, frntlu, bnet, none (default: bn)")
+    a('--norm', default='bn', help="normalization: bn, brn, gbn, gn, in, ln, cln, frn, frntlu, bnet, none (default: bn)")
+    a('--norm-kw', default='{}', help='JSON object of keyword arguments for the norm, e.g. \'{"group_size": 2}\' for gbn')
     a('--act', default=None, help="activation: relu, tlu, silu, ... (default: the norm's own, TLU for frntlu, else ReLU)")
     a('--data', default='fashion_mnist', choices=list(DATASETS), help='data set (default: fashion_mnist)')
     a('--bs', '--batch-size', '-b', dest='bs', type=int, default=64, help='batch size per device (default: 64)')
@@ -32,10 +48,17 @@ def train_parser() -> argparse.ArgumentParser:
     a('--seed', type=int, default=0, help='random seed (default: 0)')
     a('--bn-only', action='store_true', help='train only the normalization layers')
     a('--quick', action='store_true', help='train on the quick subsets of the data')
-    a('--n-train', type=int, default=None, help='training images to use (default: all)')
-    a('--n-valid', type=int, default=None, help='validation images to use (default: all)')
-    a('--size', type=int, default=None, help='image side in pixels (default: the data set\'s)')
+    a('--n-train', type=int, default=None, help='training images to use, >= 1 (default: all)')
+    a('--n-valid', type=int, default=None, help='test-split images to score, >= 1 (default: all)')
+    a('--n-holdout', type=int, default=None, help='training images held out for validation (default: none)')
+    a('--size', type=int, default=None, help='image side in pixels, >= 1 (default: the data set\'s)')
     a('--model-kw', default='{}', help='JSON object of more model arguments, e.g. \'{"nf": 32}\'')
+    return _run_args(p)
+
+# %% ../nbs/09_cli.ipynb #x00
+def _run_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "Add the flags of `normbook-train` that are not settings of the run to `p`"
+    a = p.add_argument
     a('--name', '-n', default='', help='a label for the run')
     a('--cpu', action='store_true', help='train on the CPU even when a GPU is there')
     a('--gpu', action='store_true', help='require a GPU (the default is to use one when there is one)')
@@ -48,18 +71,24 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/09_cli.ipynb #c008
-def _experiment(args, p) -> Experiment:
+def _json_arg(p, flag:str, s:str) -> dict:
+    try: kw = json.loads(s)
+    except json.JSONDecodeError as e: p.error(f"{flag} must be a JSON object, got {s!r} ({e})")
+    if not isinstance(kw, dict): p.error(f"{flag} must be a JSON object, got {s!r}")
+    return kw
+
+def _experiment(args, p):
     "The `Experiment` of parsed `args`; settings errors go to `p.error`"
+    from normbook.experiments import Experiment
     if args.load and not Path(args.load).is_file(): p.error(f"weight file {args.load} not found")
     if args.epochs == 0 and not args.load: p.error("--epochs 0 evaluates a saved model: pass --load FILE")
-    try: kw = json.loads(args.model_kw)
-    except json.JSONDecodeError as e: p.error(f"--model-kw must be a JSON object, got {args.model_kw!r} ({e})")
+    kw, nkw = _json_arg(p, '--model-kw', args.model_kw), _json_arg(p, '--norm-kw', args.norm_kw)
     try:
         return Experiment(model=args.model, norm=args.norm, act=args.act, data=args.data, bs=args.bs,
                           epochs=args.epochs, lr=args.lr, schedule=args.schedule, wd=args.wd, warmup=args.warmup, seed=args.seed,
                           bn_only=args.bn_only, quick=args.quick, n_train=args.n_train, n_valid=args.n_valid, size=args.size,
-                          model_kw=kw, name=args.name)
-    except (ValueError, TypeError) as e: p.error(str(e))
+                          n_holdout=args.n_holdout, model_kw=kw, norm_kw=nkw, name=args.name)
+    except (ValueError, TypeError) as e: p.error(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e)))
 
 # %% ../nbs/09_cli.ipynb #c009
 def _device(args, p):
@@ -73,8 +102,10 @@ def _fail(prog:str, e:BaseException, code:int=1) -> int:
     return code
 
 # %% ../nbs/09_cli.ipynb #c010
+@_quietly
 def train_main(argv:list|None=None) -> int:
     "`normbook-train`: train one model and print its results; returns the exit status"
+    from normbook.experiments import run, append_result
     p = train_parser()
     args = p.parse_args(argv)
     exp, device = _experiment(args, p), _device(args, p)
@@ -82,9 +113,7 @@ def train_main(argv:list|None=None) -> int:
     try: res = run(exp, progress=not args.no_progress, device=device, load=args.load, save=args.save)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail(p.prog, e)
     except KeyboardInterrupt: return _fail(p.prog, 'interrupted', 130)
-    if args.results:
-        from normbook.experiments import append_result
-        append_result(args.results, res)
+    if args.results: append_result(args.results, res)
     if args.json: print(json.dumps(res, default=str))
     else: print(_summary(res))
     if args.save: print(f"saved weights to {args.save}")
@@ -94,7 +123,8 @@ def train_main(argv:list|None=None) -> int:
 def _summary(res:dict) -> str:
     def f(v, d=4): return '-' if v is None else f'{v:.{d}f}'
     head = f"{res['model']} norm={res['norm']} act={res['act'] or 'default'} data={res['data']} bs={res['bs']} epochs={res['epochs']} lr={res['lr_used']:.4g} seed={res['seed']}"
-    return (head + f"\n  accuracy {f(res['final_acc'])} (best {f(res['best_acc'])})  valid loss {f(res['final_loss'])}  "
+    valid = f"  held-out accuracy {f(res['valid_acc'])} (best epoch {f(res['best_acc'])})" if res.get('n_holdout') else ''
+    return (head + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained, on {res['device']}")
 
@@ -113,8 +143,10 @@ def load_sweep(fn:str|Path) -> dict:
     return dict(grid=cfg['grid'], base=cfg.get('base') or {}, results=res if res.is_absolute() else fn.parent/res)
 
 # %% ../nbs/09_cli.ipynb #c025
+@_quietly
 def sweep_main(argv:list|None=None) -> int:
-    "`normbook-sweep CONFIG.yaml`: run (or resume) a sweep and print its table; returns the exit status"
+    "`normbook-sweep CONFIG.yaml`: check a sweep's runs, run (or resume) it and print its table; returns the exit status"
+    from normbook.experiments import sweep, report, show_table
     p = argparse.ArgumentParser(prog='normbook-sweep', description='Run every run of a YAML sweep that its results file does not have yet.')
     p.add_argument('config', help='the sweep YAML file (keys: grid, base, results)')
     p.add_argument('--results', default=None, help='the JSONL results file (default: from the YAML, else CONFIG.jsonl)')
@@ -135,31 +167,35 @@ def sweep_main(argv:list|None=None) -> int:
 
 # %% ../nbs/09_cli.ipynb #c026
 def _dry_run(cfg, results) -> int:
-    from normbook.experiments import expand, _label
+    from normbook.experiments import expand, _label, check_experiments, read_results
     exps, done = expand(cfg['grid'], cfg['base']), {r.get('key') for r in read_results(results)}
+    check_experiments(exps)
     todo = [e for e in exps if e.key not in done]
-    print(f"{len(exps)} runs, {len(exps) - len(todo)} done, {len(todo)} to do (results: {results})")
+    print(f"{len(exps)} runs, {len(exps) - len(todo)} done, {len(todo)} to do (results: {results}); every model builds")
     for e in todo: print('  ' + _label(e))
     return 0
 
 # %% ../nbs/09_cli.ipynb #c034
+@_quietly
 def report_main(argv:list|None=None) -> int:
-    "`normbook-report RESULTS.jsonl`: print the mean ± std table, optionally save a plot or a CSV; returns the exit status"
+    "`normbook-report RESULTS.jsonl`: print the table of means and intervals, optionally save a plot or a CSV; returns the exit status"
+    from normbook.experiments import report, show_table, read_results
     p = argparse.ArgumentParser(prog='normbook-report', description='Summarize a results file over seeds.')
     p.add_argument('results', help='a JSONL results file of normbook-sweep or normbook-train --results')
     p.add_argument('--by', nargs='+', default=None, help='settings to group by (default: those that vary, except seed)')
-    p.add_argument('--metrics', nargs='+', default=['final_acc', 'best_acc'], help='metrics in the table (default: final_acc best_acc)')
+    p.add_argument('--metrics', nargs='+', default=['test_acc', 'valid_acc'], help='metrics in the table (default: test_acc valid_acc)')
+    p.add_argument('--err', default='ci95', choices=('ci95', 'std'), help='what ± shows: 95%% t-interval or std over seeds (default: ci95)')
     p.add_argument('--plot', default=None, help='save a plot of --metric against --x, one line per --hue, to this file')
     p.add_argument('--x', default='bs', help='x axis of the plot (default: bs)')
     p.add_argument('--hue', default='norm', help='one line per value of this setting (default: norm)')
-    p.add_argument('--metric', default='final_acc', help='y axis of the plot (default: final_acc)')
-    p.add_argument('--csv', default=None, help='also write the full table (mean, std, n of every metric) as CSV')
+    p.add_argument('--metric', default='test_acc', help='y axis of the plot (default: test_acc)')
+    p.add_argument('--csv', default=None, help='also write the full table (mean, std, n, ci95 of every metric) as CSV')
     args = p.parse_args(argv)
     try:
         if not Path(args.results).is_file(): raise FileNotFoundError(f"results file {args.results} not found")
         rows = read_results(args.results)
         tab = report(rows, by=args.by)
-        print(show_table(tab, metrics=args.metrics).to_string())
+        print(show_table(tab, metrics=args.metrics, err=args.err).to_string())
         if args.csv: tab.to_csv(args.csv); print(f"wrote {args.csv}")
         if args.plot: _save_plot(rows, args); print(f"wrote {args.plot}")
     except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail(p.prog, e)
@@ -169,7 +205,8 @@ def report_main(argv:list|None=None) -> int:
 def _save_plot(rows, args):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    ax = plot_results(rows, x=args.x, hue=args.hue, metric=args.metric, title=Path(args.results).stem)
+    from normbook.experiments import plot_results
+    ax = plot_results(rows, x=args.x, hue=args.hue, metric=args.metric, err=args.err, title=Path(args.results).stem)
     ax.figure.tight_layout(); ax.figure.savefig(args.plot, dpi=120); plt.close(ax.figure)
 
 # %% ../nbs/09_cli.ipynb #c038

@@ -1,4 +1,4 @@
-"""`make demo`: the quick batch-size experiment, BatchNorm against FRN+TLU at batch sizes 4 and 128 on Fashion-MNIST
+"""`make demo`: BatchNorm's dependence on the number of samples behind its statistics, with everything else held equal, against FRN+TLU and GroupNorm on Fashion-MNIST
 
 Docs: https://normbook.github.io/normbook/demo.html.md"""
 
@@ -6,27 +6,29 @@ Docs: https://normbook.github.io/normbook/demo.html.md"""
 
 # %% ../nbs/90_demo.ipynb #c001
 from __future__ import annotations
-import argparse, os, sys, time, warnings
+import argparse, sys, time
 from pathlib import Path
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
-import pandas as pd
-from .experiments import sweep, report, show_table, plot_results, plot_curves
+from .cli import _quietly
 
 # %% auto #0
-__all__ = ['demo_settings', 'run_demo', 'save_plot', 'summary', 'main']
+__all__ = ['demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'main']
 
 # %% ../nbs/90_demo.ipynb #c006
 def demo_settings(
-    n_train:int=8000, # training images
-    n_valid:int=2000, # validation images
-    epochs:int=2, # epochs at each batch size
-    seeds:tuple=(0,), # one run per seed
-    batch_sizes:tuple=(4, 128), # batch sizes
-) -> tuple[dict, dict]:
-    "The grid and base settings of the demo's sweep"
-    grid = dict(norm=['bn', 'frntlu'], bs=list(batch_sizes), seed=list(seeds))
-    base = dict(model='mininet', data='fashion_mnist', epochs=epochs, n_train=n_train, n_valid=n_valid, quick=True)
-    return grid, base
+    n_train:int=12000, # training images
+    n_valid:int=3000, # test images, scored once after training
+    epochs:int=2, # epochs of every run
+    seeds:tuple=(0, 1), # every setting runs once per seed
+    bs:int=32, # the optimizer's batch, the same for every setting
+    lr:float=0.05, # the peak learning rate, the same for every setting
+) -> tuple[list, dict]:
+    "The demo's runs (a list of settings, each labelled by `name`) and the settings they share"
+    arms = [('BN g=1', 'gbn', dict(group_size=1)), ('BN g=2', 'gbn', dict(group_size=2)), (f'BN g={bs}', 'bn', {}),
+            ('FRN+TLU', 'frntlu', {}), ('GN', 'gn', {})]
+    runs = [dict(name=n, norm=norm, norm_kw=kw, seed=s) for s in seeds for n, norm, kw in arms]
+    base = dict(model='mininet', data='fashion_mnist', bs=bs, epochs=epochs, lr=lr, schedule='flat_cos', mom=0.9, wd=1e-4,
+                n_train=n_train, n_valid=n_valid)
+    return runs, base
 
 # %% ../nbs/90_demo.ipynb #c009
 def run_demo(
@@ -35,43 +37,68 @@ def run_demo(
     progress:bool=True, # show progress bars
     device=None, # a torch device (`None`: the GPU when there is one)
     **kwargs, # passed to `demo_settings`
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Run the demo's sweep into `out` and save its plot; return the results and the table"
+):
+    "Run the demo into `out`, save its plot, and return the results as a `DataFrame`"
+    from normbook.experiments import sweep
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     res_fn = out/'demo.jsonl'
     if not resume: res_fn.unlink(missing_ok=True)
-    grid, base = demo_settings(**kwargs)
-    df = sweep(grid, res_fn, base, progress=progress, device=device)
-    tab = report(df, by=['norm', 'bs'])
+    runs, base = demo_settings(**kwargs)
+    df = sweep(runs, res_fn, base, progress=progress, device=device)
+    df['g'] = [group_of(r) for _, r in df.iterrows()]
     save_plot(df, out/'demo.png')
-    return df, tab
+    return df
+
+def group_of(r) -> int|None:
+    "The samples behind each BatchNorm statistic of the run `r` (a result), or `None` for a norm without batch statistics"
+    return r['norm_kw']['group_size'] if r['norm'] == 'gbn' else r['bs'] if r['norm'] == 'bn' else None
 
 # %% ../nbs/90_demo.ipynb #c010
-def save_plot(df:pd.DataFrame, fn:str|Path):
-    "Accuracy against batch size, and training-loss curves, side by side, saved to `fn`"
+def save_plot(df, fn:str|Path):
+    "Test accuracy against g (BatchNorm; FRN+TLU and GN as bands), and the training-loss curves, saved to `fn`"
     import matplotlib.pyplot as plt
+    from normbook.experiments import plot_curves
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    plot_results(df, x='bs', hue='norm', metric='final_acc', ax=a1, title='validation accuracy vs batch size')
-    d = df.assign(run=df.norm + ' bs=' + df.bs.astype(str))
-    plot_curves(d, hue='run', ax=a2, title='training loss')
+    bn = df[df.g.notna()].groupby('g').test_acc.agg(['mean', 'std']).sort_index()
+    a1.errorbar(bn.index, bn['mean'], yerr=bn['std'].fillna(0), marker='o', capsize=3, label='BN (± std over seeds)')
+    for i, (n, d) in enumerate(df[df.g.isna()].groupby('name', sort=False)):
+        m, s = d.test_acc.mean(), d.test_acc.std() if len(d) > 1 else 0.
+        a1.axhspan(m - s, m + s, color=f'C{i + 1}', alpha=0.25); a1.axhline(m, color=f'C{i + 1}', label=f'{n} (no batch statistics)')
+    a1.set_xscale('log', base=2); a1.set_xticks(list(bn.index), [str(int(g)) for g in bn.index])
+    a1.set_xlabel('samples per BatchNorm statistic, g (optimizer batch 32)'); a1.set_ylabel('test accuracy')
+    a1.legend(); a1.grid(alpha=0.3); a1.set_title('accuracy vs g')
+    plot_curves(df, hue='name', ax=a2, title='training loss')
     fig.tight_layout(); fig.savefig(fn, dpi=110)
     return fig
 
 # %% ../nbs/90_demo.ipynb #c012
-def summary(tab:pd.DataFrame) -> str:
-    "One line per norm: accuracy at the smallest and the largest batch size, and the change"
-    acc = tab[('final_acc', 'mean')].unstack('bs')
-    lo, hi = min(acc.columns), max(acc.columns)
-    return '\n'.join(f"{n:>7}: {acc.loc[n, hi]:.3f} at bs {hi} -> {acc.loc[n, lo]:.3f} at bs {lo}  ({acc.loc[n, lo] - acc.loc[n, hi]:+.3f})"
-                     for n in acc.index)
+def demo_table(df):
+    "One row per setting: g, the mean test accuracy over seeds, its std, each seed's accuracy, and the mean seconds"
+    import pandas as pd
+    rows = []
+    for n, d in df.groupby('name', sort=False):
+        d = d.sort_values('seed')
+        rows.append({'setting': n, 'g': '-' if pd.isna(d.g.iloc[0]) else int(d.g.iloc[0]), 'test acc': d.test_acc.mean(),
+                     'std': d.test_acc.std(), 'per seed': ' / '.join(f'{a:.3f}' for a in d.test_acc), 'n': len(d), 'seconds': d.time.mean()})
+    return pd.DataFrame(rows).set_index('setting')
+
+def summary(df) -> str:
+    "One line: BatchNorm's accuracy change from g = bs to g = 2 and g = 1, and FRN+TLU's accuracy, which g cannot change"
+    acc = df.groupby('g').test_acc.mean()
+    full, frn = acc[max(acc.index)], df[df.norm == 'frntlu'].test_acc.mean()
+    ch = lambda g: f"{'falls' if acc[g] < full else 'rises'} by {abs(acc[g] - full):.3f} to {acc[g]:.3f} at g={g:g}"
+    return (f"BatchNorm ({full:.3f} at g={max(acc.index):g}) {ch(2)} and {ch(1)}; FRN+TLU, which never mixes samples, "
+            f"is unchanged by g at {frn:.3f} ({frn - full:+.3f} against BatchNorm at g={max(acc.index):g}).")
 
 # %% ../nbs/90_demo.ipynb #c013
+@_quietly
 def main(argv:list|None=None) -> int:
-    "`python -m normbook.demo`: run the demo, print its table and say where the plot is"
-    p = argparse.ArgumentParser(prog='normbook-demo', description='BatchNorm vs FRN+TLU at batch sizes 4 and 128 on Fashion-MNIST.')
+    "`python -m normbook.demo`: run the demo, print its table and summary, and say where the plot is"
+    p = argparse.ArgumentParser(prog='normbook-demo', description="BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST.")
     p.add_argument('--out', default='normbook-demo', help='output folder (default: normbook-demo)')
-    p.add_argument('--n-train', type=int, default=8000, help='training images (default: 8000)')
-    p.add_argument('--n-valid', type=int, default=2000, help='validation images (default: 2000)')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds; every setting runs once per seed (default: 0 1)')
+    p.add_argument('--n-train', type=int, default=12000, help='training images (default: 12000)')
+    p.add_argument('--n-valid', type=int, default=3000, help='test images (default: 3000)')
     p.add_argument('--epochs', type=int, default=2, help='epochs (default: 2)')
     p.add_argument('--resume', action='store_true', help='keep the finished runs of an earlier demo')
     p.add_argument('--cpu', action='store_true', help='stay on the CPU even when a GPU is there')
@@ -80,15 +107,13 @@ def main(argv:list|None=None) -> int:
     a = p.parse_args(argv)
     if a.threads is not None and a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
     if a.threads: import torch; torch.set_num_threads(a.threads)
-    print(f"normbook demo: BatchNorm+ReLU vs FRN+TLU on {a.n_train:,} Fashion-MNIST images, {a.epochs} epoch{'s' * (a.epochs != 1)}, "
-          f"batch sizes 4 and 128 (mininet, SGD, lr = 0.1 × bs / 256, cosine decay)\n", flush=True)
+    print(f"normbook demo: mininet on {a.n_train:,} Fashion-MNIST images, {a.epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
+          f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, a.seeds))}\n", flush=True)
     t0 = time.time()
-    try: df, tab = run_demo(a.out, a.resume, not a.no_progress, 'cpu' if a.cpu else None, n_train=a.n_train, n_valid=a.n_valid, epochs=a.epochs)
+    try: df = run_demo(a.out, a.resume, not a.no_progress, 'cpu' if a.cpu else None, n_train=a.n_train, n_valid=a.n_valid, epochs=a.epochs, seeds=tuple(a.seeds))
     except (FileNotFoundError, ValueError) as e: print(f"normbook-demo: error: {e}", file=sys.stderr); return 1
     except KeyboardInterrupt: print("\nnormbook-demo: interrupted", file=sys.stderr); return 130
-    cols = [('final_acc', 'mean'), ('final_loss', 'mean'), ('time', 'mean'), ('imgs_per_s', 'mean')]
-    t = tab[cols].droplevel(1, axis=1).rename(columns=dict(final_acc='accuracy', final_loss='valid loss', time='seconds', imgs_per_s='images/s'))
-    print('\n' + t.to_string(float_format=lambda v: f'{v:.3f}') + '\n\nAccuracy change from the largest to the smallest batch:\n' + summary(tab))
+    print('\n' + demo_table(df).to_string(float_format=lambda v: f'{v:.3f}') + '\n\n' + summary(df))
     print(f"\nplot: {Path(a.out)/'demo.png'}   results: {Path(a.out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
     return 0
 

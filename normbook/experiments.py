@@ -7,9 +7,8 @@ Docs: https://normbook.github.io/normbook/experiments.html.md"""
 # %% ../nbs/08_experiments.ipynb #c001
 from __future__ import annotations
 import hashlib, itertools, json, math, os, sys, tempfile, time, warnings
-warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)  # from fastai's imports: noise in every run's output
 from contextlib import nullcontext
-from dataclasses import dataclass, field, asdict, fields
+from dataclasses import dataclass, field, asdict, fields, replace
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 import torch
 from torch import nn
 from fastai.learner import Learner
+from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds
 from fastai.callback.progress import ProgressCallback
@@ -26,12 +26,12 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs, num_distrib, rank_distrib
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch_to
-from .data import fashion_mnist, cifar10, imagenette
+from .data import fashion_mnist, cifar10, imagenette, TensorPairs
 
 # %% auto #0
 __all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'METRICS', 'Experiment', 'get_data', 'build_model', 'lr_schedule', 'RunStats',
-           'RunBar', 'make_learner', 'run', 'expand', 'append_result', 'read_results', 'sweep', 'report', 'show_table',
-           'plot_results', 'plot_curves']
+           'RunBar', 'make_learner', 'run', 'expand', 'check_experiments', 'append_result', 'read_results', 'sweep',
+           'tune_lr', 'results_path', 'report', 'show_table', 'compare', 'plot_results', 'plot_curves']
 
 # %% ../nbs/08_experiments.ipynb #c006
 QUICK_SIZES = dict(fashion_mnist=(4000, 2000), cifar10=(5000, 1000), imagenette=(2000, 500))
@@ -56,9 +56,11 @@ class Experiment:
     seed:int=0 # seed of weights, data subset and shuffling
     bn_only:bool=False # train only the normalization layers' affine parameters
     quick:bool=False # use the subsets of `QUICK_SIZES`
-    n_train:int|None=None # training images (`None`: all, or the quick size)
-    n_valid:int|None=None # validation images (`None`: all, or the quick size)
+    n_train:int|None=None # training images, not counting the held-out ones (`None`: all, or the quick size)
+    n_valid:int|None=None # test-split images scored (`None`: all, or the quick size)
+    n_holdout:int|None=None # training images held out for validation (selection); `None`: no validation split
     size:int|None=None # image side (`None`: the data set's default)
+    norm_kw:dict=field(default_factory=dict) # keyword arguments for every norm layer, e.g. `dict(group_size=2)` for 'gbn'
     model_kw:dict=field(default_factory=dict) # more keyword arguments for the model
     name:str='' # a label for tables; not part of the run's identity
 
@@ -72,12 +74,20 @@ def _check_exp(e):
         v = getattr(e, k)
         if not isinstance(v, int) or isinstance(v, bool) or v < (1 if k == 'bs' else 0):
             raise ValueError(f"Experiment.{k} must be an int >= {1 if k == 'bs' else 0}, got {v!r}")
+    for k in ('n_train', 'n_valid', 'n_holdout', 'size'):
+        v = getattr(e, k)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            raise ValueError(f"Experiment.{k} must be None or an int >= 1, got {v!r}")
     if e.lr is not None and not e.lr > 0: raise ValueError(f"Experiment.lr must be > 0 or None, got {e.lr!r}")
     if not 0 <= e.warmup < 1: raise ValueError(f"Experiment.warmup must be in [0, 1), got {e.warmup!r}")
-    if not isinstance(e.model_kw, dict): raise TypeError(f"Experiment.model_kw must be a dict, got {type(e.model_kw).__name__}")
+    for k in ('model_kw', 'norm_kw'):
+        if not isinstance(getattr(e, k), dict): raise TypeError(f"Experiment.{k} must be a dict, got {type(getattr(e, k)).__name__}")
 
 # %% ../nbs/08_experiments.ipynb #c012
-def _config(e:Experiment) -> dict: return {k: v for k, v in asdict(e).items() if k != 'name'}
+_LATER = dict(norm_kw={}, n_holdout=None)  # settings added after results were stored: part of the key only when set
+
+def _config(e:Experiment) -> dict:
+    return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _LATER and v == _LATER[k])}
 
 @patch_to(Experiment, as_prop=True)
 def key(self) -> str:
@@ -96,17 +106,35 @@ def from_dict(cls, d:dict) -> Experiment:
     return cls(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/08_experiments.ipynb #c015
-def get_data(exp:Experiment, device=None):
-    "The fastai `DataLoaders` of `exp.data`, subsetted as `exp` says"
+def get_data(exp:Experiment, device=None) -> DataLoaders:
+    "`exp`'s training and validation `DataLoaders`, with the test split as `dls.test`"
     n_train, n_valid = QUICK_SIZES[exp.data] if exp.quick else (None, None)
-    kw = dict(bs=exp.bs, n_train=exp.n_train or n_train, n_valid=exp.n_valid or n_valid, seed=exp.seed, device=device)
+    n_train, h = exp.n_train or n_train, exp.n_holdout or 0
+    kw = dict(bs=exp.bs, n_train=None if n_train is None else n_train + h, n_valid=exp.n_valid or n_valid, seed=exp.seed, device=device)
     if exp.size: kw['size'] = exp.size
-    return DATASETS[exp.data](**kw)
+    dls = DATASETS[exp.data](**kw)
+    if not h: dls.test = dls.valid; return dls
+    return _hold_out(dls, h, exp.seed, exp.data)
 
 def build_model(exp:Experiment, c_in:int, n_out:int) -> nn.Module:
-    "`normbook.models.get_model(exp.model, ...)` with `exp`'s norm and activation"
+    "`normbook.models.get_model(exp.model, ...)` with `exp`'s norm, its `norm_kw`, and activation"
     from normbook.models import get_model
-    return get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **exp.model_kw)
+    if 'norm_kw' in exp.model_kw: raise ValueError("pass the norm's keywords as Experiment.norm_kw, not in model_kw")
+    kw = dict(norm_kw=exp.norm_kw) if exp.norm_kw else {}
+    return get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw, **exp.model_kw)
+
+# %% ../nbs/08_experiments.ipynb #h00
+def _hold_out(dls:DataLoaders, n:int, seed:int, name:str) -> DataLoaders:
+    "`dls` with `n` random training images moved to the validation set, and the old validation set as `.test`"
+    ds = dls.train_ds
+    if not isinstance(ds, TensorPairs): raise ValueError(f"Experiment.n_holdout needs an in-memory data set (fashion_mnist, cifar10), not {name!r}")
+    if n >= len(ds): raise ValueError(f"Experiment.n_holdout={n} leaves none of the {len(ds)} training images to train on")
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))
+    part = lambda i: TensorPairs(ds.x[i], ds.y[i], ds.mean, ds.std, ds.loss_func)
+    trn = dls.train.new(dataset=part(idx[n:]), drop_last=len(ds) - n >= 2 * dls.train.bs)
+    out = DataLoaders(trn, dls.valid.new(dataset=part(idx[:n])), device=dls.device)
+    out.c, out.vocab, out.test = dls.c, getattr(dls, 'vocab', None), dls.valid
+    return out
 
 # %% ../nbs/08_experiments.ipynb #c018
 def lr_schedule(exp:Experiment):
@@ -204,7 +232,7 @@ def run(
     if progress not in (True, False): learn.add_cb(RunBar(progress))
     t0 = time.perf_counter()
     with _distrib(learn), learn.no_logging(): _fit(learn, exp)
-    res = _results(exp, learn, stats, time.perf_counter() - t0)
+    res = _results(exp, learn, stats, t0)
     if measure is not None: res.update(measure(learn))
     if save is not None and rank_distrib() == 0: Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(learn.model.state_dict(), save)
     return res
@@ -231,23 +259,24 @@ def _distrib(learn:Learner):
     return learn.distrib_ctx(sync_bn=os.environ.get('NORMBOOK_SYNC_BN', '0') == '1')
 
 # %% ../nbs/08_experiments.ipynb #c033
-def _results(exp:Experiment, learn:Learner, stats:RunStats, wall:float) -> dict:
-    vals = getattr(learn.recorder, 'values', [])  # set by `fit`
+def _results(exp:Experiment, learn:Learner, stats:RunStats, t0:float) -> dict:
+    vals = getattr(learn.recorder, 'values', [])  # set by `fit`; read before `validate`, which resets it (and `stats`)
     hist = [dict(zip(learn.recorder.metric_names[1:-1], map(_num, v))) for v in vals]  # names: epoch, ..., time
-    if hist: accs = [h['accuracy'] for h in hist]; last = hist[-1]
-    else:  # no training: evaluate once
-        vl, acc = learn.validate(); accs, last = [_num(acc)], dict(train_loss=None, valid_loss=_num(vl), accuracy=_num(acc))
-    ok = [a for a in accs if a is not None]
-    res = dict(**asdict(exp), key=exp.key, lr_used=exp.base_lr,
-               final_acc=last['accuracy'], best_acc=max(ok) if ok else None,
-               final_loss=last['valid_loss'], train_loss=last['train_loss'],
-               diverged=any(not math.isfinite(l) for l in stats.losses),
-               time=round(wall, 3), train_time=round(stats.train_time, 3),
-               imgs_per_s=round(stats.n_imgs / stats.train_time, 1) if stats.train_time else None,
-               n_params=sum(p.numel() for p in learn.model.parameters()),
-               n_trainable=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
-               history=hist, loss_curve=_curve(stats.losses), device=str(learn.dls.device), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
-    return res
+    losses, train_time, n_imgs, ho = list(stats.losses), stats.train_time, stats.n_imgs, bool(exp.n_holdout)
+    if hist: last = hist[-1]
+    else: vl, acc = map(_num, learn.validate()); last = dict(train_loss=None, valid_loss=vl, accuracy=acc)  # no training
+    tl, ta = map(_num, learn.validate(dl=learn.dls.test)) if ho else (last['valid_loss'], last['accuracy'])
+    accs = [h['accuracy'] for h in hist if h['accuracy'] is not None]
+    wall = time.perf_counter() - t0
+    return dict(**asdict(exp), key=exp.key, lr_used=exp.base_lr,
+                valid_acc=last['accuracy'] if ho else None, valid_loss=last['valid_loss'] if ho else None,
+                best_acc=max(accs) if ho and accs else None, test_acc=ta, test_loss=tl, final_acc=ta, final_loss=tl,
+                train_loss=last['train_loss'], diverged=any(not math.isfinite(l) for l in losses),
+                time=round(wall, 3), train_time=round(train_time, 3),
+                imgs_per_s=round(n_imgs / train_time, 1) if train_time else None,
+                n_params=sum(p.numel() for p in learn.model.parameters()),
+                n_trainable=sum(p.numel() for p in learn.model.parameters() if p.requires_grad),
+                history=hist, loss_curve=_curve(losses), device=str(learn.dls.device), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
 # %% ../nbs/08_experiments.ipynb #c043
 def expand(
@@ -266,30 +295,59 @@ def expand(
         if bad: raise ValueError(f"unknown experiment settings {sorted(bad)}; valid ones: {sorted(names)}")
     return [Experiment(**{**base, **d}) for d in grid]
 
+# %% ../nbs/08_experiments.ipynb #c051
+def _label(e:Experiment) -> str:
+    "`e.name`, or its norm and the settings of `e` that differ from the defaults, as 'k=v' pairs"
+    if e.name: return e.name
+    d, dflt = _config(e), asdict(Experiment())
+    return ' '.join([f'norm={e.norm}'] + [f'{k}={v}' for k, v in d.items() if v != dflt[k] and k not in ('norm', 'quick', 'n_train', 'n_valid')])
+
+def _fmt(v): return '-' if v is None else f'{v:.4f}'
+
+# %% ../nbs/08_experiments.ipynb #k01
+_C_IN = dict(fashion_mnist=1, cifar10=3, imagenette=3)
+
+def check_experiments(exps:list[Experiment]):
+    "Build each distinct model of `exps` on the meta device; raise a `ValueError` naming the first run that cannot be built"
+    seen = set()
+    for e in exps:
+        k = json.dumps([e.model, e.norm, e.act, e.data, e.norm_kw, e.model_kw], sort_keys=True, default=str)
+        if k in seen: continue
+        seen.add(k)
+        try:
+            with torch.device('meta'): build_model(e, _C_IN[e.data], 10)
+        except Exception as ex: raise ValueError(f"run {_label(e)} cannot be built: {type(ex).__name__}: {ex}") from None
+
 # %% ../nbs/08_experiments.ipynb #c046
 def append_result(path:str|Path, res:dict):
-    "Append `res` as one JSON line to `path`, atomically (write a temporary file, then rename it over `path`)"
+    "Append `res` as one JSON line to `path`: one write, flushed and fsynced, under an advisory lock"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_bytes() if path.exists() else b''
-    if old and not old.endswith(b'\n'): old += b'\n'
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(old + json.dumps(res, default=str).encode() + b'\n'); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    line = json.dumps(res, default=str).encode() + b'\n'
+    with open(path, 'a+b') as f:
+        _lock(f, True)
+        try:
+            end = f.seek(0, os.SEEK_END)
+            if end: f.seek(end - 1); line = (b'' if f.read(1) == b'\n' else b'\n') + line  # after a cut-short line
+            f.write(line); f.flush(); os.fsync(f.fileno())
+        finally: _lock(f, False)
+
+def _lock(f, on:bool):
+    try: import fcntl
+    except ImportError: return  # no advisory locks on this platform
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX if on else fcntl.LOCK_UN)
 
 # %% ../nbs/08_experiments.ipynb #c047
 def read_results(path:str|Path) -> list[dict]:
-    "The results in the JSONL file `path` (an empty list when there is no file)"
+    "The results in the JSONL file `path` (an empty list when there is no file); bad lines are skipped with a warning"
     path = Path(path)
     if not path.exists(): return []
     out = []
     for i, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip(): continue
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError: warnings.warn(f"{path}:{i}: skipped a line that is not JSON: {line[:60]!r}")
+        try: d = json.loads(line)
+        except json.JSONDecodeError: warnings.warn(f"{path}:{i}: skipped a line that is not JSON: {line[:60]!r}"); continue
+        if isinstance(d, dict): out.append(d)
+        else: warnings.warn(f"{path}:{i}: skipped a line that is JSON but not an object: {line[:60]!r}")
     return out
 
 # %% ../nbs/08_experiments.ipynb #c050
@@ -304,6 +362,7 @@ def sweep(
     "Run every experiment of `grid` not yet in `results`, appending each finished run; return the grid's results"
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     exps = expand(grid, base)
+    if kwargs.get('model_fn', build_model) is build_model: check_experiments(exps)
     done = {r.get('key') for r in read_results(results)}
     todo = [e for e in exps if e.key not in done]
     if len(todo) < len(exps): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
@@ -314,28 +373,61 @@ def sweep(
             if on_error == 'raise': raise
             print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); continue
         if rank_distrib() == 0: append_result(results, res)
-        line = f"{_label(e)}: accuracy {_fmt(res['final_acc'])}, {res['time']:.1f}s"
+        line = f"{_label(e)}: test accuracy {_fmt(res['test_acc'])}" + (f", valid {_fmt(res['valid_acc'])}" if e.n_holdout else '') + f", {res['time']:.1f}s"
         if mbar is not None: mbar.write(line)
         else: print(line, flush=True)
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
 
-# %% ../nbs/08_experiments.ipynb #c051
-def _label(e:Experiment) -> str:
-    "`e.name`, or its norm and the settings of `e` that differ from the defaults, as 'k=v' pairs"
-    if e.name: return e.name
-    d, dflt = _config(e), _config(Experiment())
-    return ' '.join([f'norm={e.norm}'] + [f'{k}={v}' for k, v in d.items() if v != dflt[k] and k not in ('norm', 'quick', 'n_train', 'n_valid')])
+# %% ../nbs/08_experiments.ipynb #t01
+def tune_lr(
+    exp:Experiment, # the run to tune; needs `n_holdout`
+    lrs:tuple=(0.0125, 0.025, 0.05, 0.1, 0.2), # the learning rates tried
+    seeds:tuple=(0,), # every lr runs once per seed
+    results:str|Path|None=None, # a JSONL file for the grid's runs; `None`: a temporary one
+    **kwargs, # passed to `sweep` (progress, device, model_fn, ...)
+) -> tuple[float, pd.DataFrame]:
+    "The lr of `lrs` with the best mean held-out accuracy over `seeds`, and the grid's table"
+    if not exp.n_holdout: raise ValueError("tune_lr selects on held-out training images: set Experiment.n_holdout")
+    lrs, seeds = list(lrs), list(seeds)
+    if not lrs or not seeds: raise ValueError(f"tune_lr expected at least one lr and one seed, got lrs={lrs}, seeds={seeds}")
+    base = {k: v for k, v in asdict(exp).items() if k not in ('lr', 'seed')}
+    with tempfile.TemporaryDirectory() as d:
+        df = sweep(dict(lr=lrs, seed=seeds), results or Path(d)/'tune_lr.jsonl', base, **kwargs)
+    df['score'] = pd.to_numeric(df['valid_acc'], errors='coerce').fillna(0.)
+    tab = df.groupby('lr')[['score', 'valid_acc', 'valid_loss']].agg(lambda s: pd.to_numeric(s, errors='coerce').mean())
+    tab['n'] = df.groupby('lr').size()
+    best = float(tab['score'].idxmax())
+    return best, tab.assign(chosen=tab.index == best)
 
-def _fmt(v): return '-' if v is None else f'{v:.4f}'
+# %% ../nbs/08_experiments.ipynb #t04
+def results_path(
+    notebook:str, # the notebook's name, e.g. 'batch_size' or 'batch_size.ipynb'
+    root:str|Path|None=None, # the repository root; `None`: the nearest folder up from here with `nbs/experiments`
+) -> Path:
+    "The stored results of an experiment notebook: `<root>/nbs/experiments/results/<notebook>.jsonl`"
+    if root is None:
+        here = Path.cwd().resolve()
+        root = next((p for p in (here, *here.parents) if (p/'nbs'/'experiments').is_dir()), None)
+        if root is None: raise FileNotFoundError(f"results_path found no nbs/experiments folder in {here} or above it; pass root")
+    return Path(root)/'nbs'/'experiments'/'results'/f"{Path(notebook).stem}.jsonl"
 
 # %% ../nbs/08_experiments.ipynb #c060
-METRICS = ('final_acc', 'best_acc', 'final_loss', 'train_loss', 'time', 'imgs_per_s')
+METRICS = ('test_acc', 'valid_acc', 'best_acc', 'test_loss', 'valid_loss', 'train_loss', 'time', 'imgs_per_s', 'final_acc', 'final_loss')
 _ID = {'key', 'name', 'seed', 'finished', 'device', 'lr_used', 'n_params', 'n_trainable', 'history', 'loss_curve', 'diverged'}
 
 def _as_df(results) -> pd.DataFrame:
+    "`results` as a `DataFrame`, older records brought to the current fields"
     if isinstance(results, (str, Path)): results = read_results(results)
-    return results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
+    df = results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
+    if 'final_acc' in df:
+        old = df['test_acc'].isna() if 'test_acc' in df else pd.Series(True, index=df.index)
+        for new, was in (('test_acc', 'final_acc'), ('test_loss', 'final_loss')):
+            if was in df: df[new] = df[new].where(~old, df[was]) if new in df else df[was]
+        if 'best_acc' in df: df['best_acc'] = df['best_acc'].where(~old)  # it was picked on the test split
+    for m in METRICS:
+        if m in df: df[m] = pd.to_numeric(df[m], errors='coerce')
+    return df
 
 # %% ../nbs/08_experiments.ipynb #c061
 def report(
@@ -343,49 +435,95 @@ def report(
     metrics:tuple=METRICS, # the result columns to summarize
     by:list|None=None, # settings to group by (`None`: every setting that varies, except `seed`)
 ) -> pd.DataFrame:
-    "Mean, std and count over seeds of each metric, grouped by the settings that vary"
+    "Mean, std, count `n` and 95% t-interval half-width `ci95` over seeds of each metric, grouped by the settings that vary"
     df = _as_df(results)
     if df.empty: raise ValueError("report got no results")
-    metrics = [m for m in metrics if m in df]
-    if by is None:
-        cfg = [c for c in df.columns if c in {f.name for f in fields(Experiment)} and c not in _ID]
-        by = [c for c in cfg if df[c].astype(str).nunique() > 1] or ['model']
+    by = _varying(df) if by is None else list(by)
     missing = [c for c in by if c not in df]
     if missing: raise ValueError(f"report cannot group by {missing}; the results have {sorted(df.columns)}")
-    g = df.astype({c: str for c in by if df[c].map(type).eq(dict).any()}).groupby(by, sort=False, dropna=False)
-    tab = g[metrics].agg(['mean', 'std'])
+    g = _str_dicts(df, by).groupby(by, sort=False, dropna=False)
+    cols = {}
+    for m in (m for m in metrics if m in df):
+        a = g[m].agg(['mean', 'std', 'count'])
+        cols.update({(m, 'mean'): a['mean'], (m, 'std'): a['std'], (m, 'n'): a['count'], (m, 'ci95'): _t95(a['count']) * a['std'] / np.sqrt(a['count'])})
+    tab = pd.DataFrame(cols, index=g.size().index)
     tab[('n', '')] = g.size()
     return tab
 
+# %% ../nbs/08_experiments.ipynb #p00
+def _varying(df:pd.DataFrame) -> list:
+    "The settings that take more than one value in `df`, except `seed` and the run's bookkeeping"
+    cfg = [c for c in df.columns if c in {f.name for f in fields(Experiment)} and c not in _ID]
+    return [c for c in cfg if df[c].astype(str).nunique() > 1] or ['model']
+
+def _str_dicts(df:pd.DataFrame, cols:list) -> pd.DataFrame:
+    "`df` with the dict-valued columns of `cols` as strings, so that they can be grouped"
+    return df.astype({c: str for c in cols if c in df and df[c].map(type).eq(dict).any()})
+
+def _t95(n):
+    "The 0.975 quantile of Student's t with `n` - 1 degrees of freedom (NaN for n < 2)"
+    from scipy.stats import t
+    n = np.asarray(n, dtype=float)
+    return t.ppf(0.975, np.where(n >= 2, n - 1, np.nan))
+
 # %% ../nbs/08_experiments.ipynb #c062
-def show_table(tab:pd.DataFrame, metrics:tuple=('final_acc', 'best_acc'), digits:int=4) -> pd.DataFrame:
-    "`report`'s table with each metric as one 'mean ± std' column"
+def show_table(tab:pd.DataFrame, metrics:tuple=('test_acc', 'valid_acc'), digits:int=4, err:str='ci95') -> pd.DataFrame:
+    "`report`'s table with each metric as one 'mean ± `err`' column (`err`: 'ci95' or 'std'); 'missing' where no run has it"
+    if err not in ('ci95', 'std'): raise ValueError(f"show_table expected err='ci95' or 'std', got {err!r}")
     out = pd.DataFrame(index=tab.index)
     for m in metrics:
         if m not in tab.columns.get_level_values(0): continue
-        mu, sd = tab[(m, 'mean')], tab[(m, 'std')]
-        out[m] = [f'{a:.{digits}f}' + ('' if pd.isna(b) else f' ± {b:.{digits}f}') for a, b in zip(mu, sd)]
+        mu, e = tab[(m, 'mean')], tab[(m, err)]
+        out[f'{m} (± {err})'] = ['missing' if pd.isna(a) else f'{a:.{digits}f}' + ('' if pd.isna(b) else f' ± {b:.{digits}f}') for a, b in zip(mu, e)]
     out['n'] = tab[('n', '')]
     return out
+
+# %% ../nbs/08_experiments.ipynb #q03
+def compare(
+    results, # a results file, a list of result dicts or a `DataFrame` of them
+    baseline, # the value of `by` to compare against, e.g. 'bn'
+    by:str='norm', # the setting (or label column, e.g. 'name') whose values are compared
+    metric:str='test_acc', # the result compared
+    pair:str='seed', # runs are paired by this and by the settings that vary within the groups of `by`
+) -> pd.DataFrame:
+    "Paired differences of `metric` from `baseline` (mean, std, n, 95% t-interval) for each other value of `by`"
+    df = _as_df(results)
+    for c in (by, metric, pair):
+        if c not in df: raise ValueError(f"compare: the results have no column {c!r}")
+    df = _str_dicts(df, list(df.columns))
+    within = [c for c in _varying(df) if c not in (by, pair) and df.groupby(by)[c].nunique().max() > 1]
+    keys, is_base = within + [pair], df[by].astype(str) == str(baseline)
+    if not is_base.any(): raise ValueError(f"compare: no runs with {by}={baseline!r}; {by} takes {sorted(df[by].astype(str).unique())}")
+    if df.duplicated(keys + [by]).any(): raise ValueError(f"compare: several runs share one {by} and {keys}; pass pair= or filter the results")
+    b, rows = df[is_base].set_index(keys)[metric], []
+    for v, d in df[~is_base].groupby(by, sort=False):
+        diff = (d.set_index(keys)[metric] - b).dropna()  # only the pairs that both have
+        for s, dd in (diff.groupby(level=within, sort=False) if within else [((), diff)]):
+            n, mu, sd = len(dd), dd.mean(), dd.std()
+            ci = float(_t95(n) * sd / np.sqrt(n)) if n else np.nan
+            rows.append({by: v, **dict(zip(within, s if isinstance(s, tuple) else (s,))), 'mean': mu, 'std': sd, 'n': n,
+                         'ci95': ci, 'low': mu - ci, 'high': mu + ci})
+    return pd.DataFrame(rows).set_index([by, *within])
 
 # %% ../nbs/08_experiments.ipynb #c064
 def plot_results(
     results, # a results file, a list of result dicts, a `DataFrame` of them
     x:str='bs', # the setting on the x axis
     hue:str='norm', # one line per value of this setting
-    metric:str='final_acc', # the result on the y axis (mean, with ± std as error bars)
+    metric:str='test_acc', # the result on the y axis (its mean over seeds)
+    err:str='ci95', # the error bars: 'ci95' (95% t-interval) or 'std'
     ax=None, logx:bool|None=None, # log x axis; `None`: when `x` is 'bs'
     title:str|None=None,
 ):
-    "Plot `metric` (mean ± std over seeds) against `x`, one line per `hue`; return the axes"
+    "Plot `metric` (mean over seeds, with `err` bars) against `x`, one line per `hue`; return the axes"
     import matplotlib.pyplot as plt
     tab = report(results, metrics=(metric,), by=[hue, x]).reset_index()
     if ax is None: _, ax = plt.subplots(figsize=(6, 4))
     for h, d in tab.groupby(hue, sort=False):
         d = d.sort_values(x)
-        ax.errorbar(d[x], d[(metric, 'mean')], yerr=d[(metric, 'std')].fillna(0), marker='o', capsize=3, label=str(h))
+        ax.errorbar(d[x], d[(metric, 'mean')], yerr=d[(metric, err)].fillna(0), marker='o', capsize=3, label=str(h))
     if logx or (logx is None and x == 'bs'): ax.set_xscale('log', base=2); ax.set_xticks(sorted(tab[x].unique()), [str(v) for v in sorted(tab[x].unique())])
-    ax.set_xlabel(x); ax.set_ylabel(metric); ax.legend(title=hue); ax.grid(alpha=0.3)
+    ax.set_xlabel(x); ax.set_ylabel(f'{metric} (mean ± {err})'); ax.legend(title=hue); ax.grid(alpha=0.3)
     if title: ax.set_title(title)
     return ax
 

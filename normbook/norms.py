@@ -1,4 +1,4 @@
-"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `ChannelLayerNorm`) and `BNET2d`, behind one registry of norms and activations (`get_norm`, `get_act`, `register_norm`, `is_norm`)
+"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `GhostBatchNorm2d`, `ChannelLayerNorm`) and `BNET2d`, behind one registry of norms and activations (`get_norm`, `get_act`, `register_norm`, `is_norm`)
 
 Docs: https://normbook.github.io/normbook/norms.html.md"""
 
@@ -15,8 +15,9 @@ from .layers import FRN, TLU, FRNTLU
 from .fast import _stat_dtype
 
 # %% auto #0
-__all__ = ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm',
-           'register_act', 'get_act', 'norm_types', 'is_norm']
+__all__ = ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'GhostBatchNorm3d',
+           'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm', 'register_act', 'get_act', 'norm_types',
+           'is_norm']
 
 # %% ../nbs/03_norms.ipynb #c006
 def _check_x(
@@ -37,18 +38,48 @@ def _bc(p:Tensor, x:Tensor) -> Tensor:
     "View the per-channel `p` so that it broadcasts over `x` of shape (B, C, *spatial), in `x`'s dtype"
     return p.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2)))
 
+# %% ../nbs/03_norms.ipynb #g01
+def _group_stats(
+    m:nn.Module, # the layer, for its name in errors
+    xf:Tensor, # the input, (B, C, *spatial)
+    g:int|None, # samples per group; `None`: the whole batch is one group
+) -> tuple[Tensor, Tensor, Tensor]:
+    "Each sample's group mean and biased variance (B, C), and the groups' unbiased variance averaged over the samples (C,)"
+    B, C = xf.shape[:2]
+    L, g = xf[0, 0].numel(), B if g is None else min(g, B)
+    xs, k = xf.reshape(B, C, L), B // g
+    means, vars_, vars_u = [], [], []
+    for part, n in ((xs[:k * g], g), (xs[k * g:], B - k * g)):  # the full groups in one reshape, then the remainder
+        if n == 0: continue
+        if n * L < 2: raise ValueError(f"{type(m).__name__} expected more than 1 value per channel in each group when training, "
+                                       f"got a group of {n} sample(s) of input shape {tuple(xf.shape)}")
+        v, mu = torch.var_mean(part.reshape(-1, n, C, L), dim=(1, 3), correction=0)
+        means.append(mu.repeat_interleave(n, 0)); vars_.append(v.repeat_interleave(n, 0))
+        vars_u.append(vars_[-1] * (n * L / (n * L - 1)))
+    return torch.cat(means), torch.cat(vars_), torch.cat(vars_u).mean(0)
+
+def _bs(s:Tensor, x:Tensor) -> Tensor:
+    "View the per-sample statistic `s` (B, C) so that it broadcasts over `x` of shape (B, C, *spatial)"
+    return s.view(*s.shape, *([1] * (x.dim() - 2)))
+
 # %% ../nbs/03_norms.ipynb #c009
+def _check_group_size(m, g):
+    if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 1):
+        raise ValueError(f"{type(m).__name__} expected group_size to be an int >= 1{' or None' if isinstance(m, _BatchRenorm) else ''}, got {g!r}")
+
 class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
     "Batch Renormalization over the batch and spatial dims; subclasses set `_dims` and `_shape`"
     _dims, _shape = (), ''
-    def __init__(self, num_features:int, eps:float=1e-5, momentum:float|None=0.01, r_max:float=3., d_max:float=5.,
-                 affine:bool=True, device=None, dtype=None):
+    def __init__(self, num_features:int, eps:float=1e-5, momentum:float|None=0.1, r_max:float=3., d_max:float=5.,
+                 affine:bool=True, group_size:int|None=None, device=None, dtype=None):
         if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
+        _check_group_size(self, group_size)
         super().__init__(num_features, eps, momentum, affine, True, device, dtype)
-        self.r_max, self.d_max = r_max, d_max
+        self.r_max, self.d_max, self.group_size = r_max, d_max, group_size
 
     def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
-    def extra_repr(self): return super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}"
+    def extra_repr(self):
+        return super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}" + (f", group_size={self.group_size}" if self.group_size else '')
 
 # %% ../nbs/03_norms.ipynb #c011
 @functools.wraps(_BatchRenorm.__setattr__)
@@ -78,18 +109,15 @@ _BatchRenorm._update, _BatchRenorm.forward = _brn_update, _brn_forward
 
 # %% ../nbs/03_norms.ipynb #c014
 def _brn_renorm(self, xf:Tensor) -> Tensor:
-    "Normalize `xf` with its batch statistics, corrected by r and d; update the running statistics"
-    n = xf.numel() // xf.shape[1]
-    if n < 2: raise ValueError(f"{type(self).__name__} expected more than 1 value per channel when training, "
-                               f"got input of shape {tuple(xf.shape)}")
-    var, mean = torch.var_mean(xf, dim=[0, *range(2, xf.dim())], correction=0)
+    "Normalize `xf` with its batch (or group) statistics, corrected by r and d; update the running statistics"
+    mean, var, var_u = _group_stats(self, xf, self.group_size)
     std = (var + self.eps).sqrt()
     with torch.no_grad():
         rstd = (self.running_var.to(xf.dtype) + self.eps).sqrt()
         r = (std / rstd).clamp(1 / self.r_max, self.r_max)
         d = ((mean - self.running_mean.to(xf.dtype)) / rstd).clamp(-self.d_max, self.d_max)
-        self._update(mean, var * n / (n - 1))
-    return (xf - _bc(mean, xf)) / _bc(std, xf) * _bc(r, xf) + _bc(d, xf)
+        self._update(mean.mean(0), var_u)
+    return (xf - _bs(mean, xf)) / _bs(std, xf) * _bs(r, xf) + _bs(d, xf)
 _BatchRenorm._renorm = _brn_renorm
 
 # %% ../nbs/03_norms.ipynb #c015
@@ -103,6 +131,54 @@ class BatchRenorm2d(_BatchRenorm):
 
 class BatchRenorm3d(_BatchRenorm):
     "Batch Renormalization of a (B, C, D, H, W) input; `r_max`/`d_max` may be changed during training"
+    _dims, _shape = (5,), 'D, H, W'
+
+# %% ../nbs/03_norms.ipynb #b01
+class _GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
+    "BatchNorm with training statistics over groups of `group_size` samples; subclasses set `_dims` and `_shape`"
+    _dims, _shape = (), ''
+    def __init__(self,
+                 num_features:int, # C, the number of channels
+                 group_size:int=2, # samples behind each statistic in training (the "ghost batch")
+                 eps:float=1e-5, # ε added to the variance
+                 momentum:float|None=0.1, # momentum of the running statistics (`None`: cumulative average)
+                 affine:bool=True, # learn a per-channel `weight` and `bias`
+                 track_running_stats:bool=True, # keep running statistics for eval
+                 device=None, dtype=None):
+        if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
+        if group_size is None: raise ValueError(f"{type(self).__name__} expected group_size to be an int >= 1, got None")
+        _check_group_size(self, group_size)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.group_size = group_size
+
+    def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
+    def extra_repr(self): return super().extra_repr() + f", group_size={self.group_size}"
+
+# %% ../nbs/03_norms.ipynb #b02
+def _gbn_forward(self, x:Tensor) -> Tensor:
+    self._check_input_dim(x)
+    xf = x.to(_stat_dtype(x))
+    if self.training or self.running_mean is None:
+        mean, var, var_u = _group_stats(self, xf, self.group_size)
+        if self.training and self.running_mean is not None:
+            with torch.no_grad(): self._update(mean.mean(0), var_u)
+        y = (xf - _bs(mean, xf)) * torch.rsqrt(_bs(var, xf) + self.eps)
+    else: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
+    if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
+    return y.to(x.dtype)
+_GhostBatchNorm.forward, _GhostBatchNorm._update = _gbn_forward, _brn_update
+
+# %% ../nbs/03_norms.ipynb #b03
+class GhostBatchNorm1d(_GhostBatchNorm):
+    "BatchNorm of a (B, C) or (B, C, L) input with training statistics over groups of `group_size` samples"
+    _dims, _shape = (2, 3), '[L]'
+
+class GhostBatchNorm2d(_GhostBatchNorm):
+    "BatchNorm of a (B, C, H, W) input with training statistics over groups of `group_size` samples"
+    _dims, _shape = (4,), 'H, W'
+
+class GhostBatchNorm3d(_GhostBatchNorm):
+    "BatchNorm of a (B, C, D, H, W) input with training statistics over groups of `group_size` samples"
     _dims, _shape = (5,), 'D, H, W'
 
 # %% ../nbs/03_norms.ipynb #c028
@@ -260,23 +336,27 @@ def _largest_groups(num_features:int, max_groups:int=32) -> int:
 _BNS = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 _BRNS = (BatchRenorm1d, BatchRenorm1d, BatchRenorm2d, BatchRenorm3d)
 _INS = (None, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+_GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
 
 def _bn(num_features, ndim=2, **kw): return _by_ndim('bn', _BNS, ndim)(num_features, **kw)
 def _brn(num_features, ndim=2, **kw): return _by_ndim('brn', _BRNS, ndim)(num_features, **kw)
+def _gbn(num_features, ndim=2, **kw): return _by_ndim('gbn', _GBNS, ndim)(num_features, **kw)
+def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
 def _in(num_features, ndim=2, affine=True, **kw): return _by_ndim('in', _INS, ndim)(num_features, affine=affine, **kw)
 def _bnet(num_features, ndim=2, **kw): return _by_ndim('bnet', (None, None, BNET2d, None), ndim)(num_features, **kw)
 def _none(num_features, **kw): return nn.Identity()
 
 def _gn(num_features, groups:int|None=None, **kw):
-    groups = _largest_groups(num_features) if groups is None else groups
-    if not isinstance(groups, int) or groups < 1 or num_features % groups:
+    groups = _largest_groups(num_features, max(1, min(32, num_features // 2))) if groups is None else groups
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or num_features % groups:
         raise ValueError(f"'gn' expected groups to be a divisor of num_features={num_features}, got {groups!r}")
+    if groups == num_features > 1: raise ValueError(f"'gn' with groups=num_features={groups} is InstanceNorm: use 'in', or fewer groups")
     return nn.GroupNorm(groups, num_features, **kw)
 
 # %% ../nbs/03_norms.ipynb #c056
-for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gn', _gn, (nn.GroupNorm,)), ('in', _in, _INS[1:]),
-                   ('ln', ChannelLayerNorm, ()), ('frn', FRN, ()), ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)),
-                   ('none', _none, ())]:
+for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gbn', _gbn, _GBNS[1:]), ('gn', _gn, (nn.GroupNorm,)),
+                   ('in', _in, _INS[1:]), ('ln', _ln, (nn.GroupNorm,)), ('cln', ChannelLayerNorm, ()), ('frn', FRN, ()),
+                   ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)), ('none', _none, ())]:
     register_norm(_n, _f, types=_t, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c067
