@@ -9,7 +9,6 @@ from __future__ import annotations
 import math, os, time
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 from .math import _bcast, _stat_dtype, _check_x, _check_params, _check_eps, frn_forward, frn_backward, tlu_backward
 
 # %% auto #0
@@ -235,6 +234,17 @@ def _pick_impl(x:Tensor) -> str:
         and _triton() is not None): return 'triton'
     return 'eager'
 
+# %% ../nbs/01_fast.ipynb #c044b
+def _bwd_diff(g:Tensor, x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
+    "`(dx, dweight, dbias, dtau, deps)` in differentiable ops (math's `tlu_backward`, `frn_backward`), for double backward"
+    sd, dtau = _stat_dtype(x), None
+    if tau is not None:
+        with torch.no_grad(): y = frn_forward(x.to(sd), weight, bias, eps)[0]   # only for TLU's mask
+        g, dtau = tlu_backward(g, y, tau)
+        dtau = dtau.to(tau.dtype)
+    dx, dw, db, deps = frn_backward(g, x, weight, eps)
+    return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps.to(eps.dtype) if isinstance(eps, Tensor) else None
+
 # %% ../nbs/01_fast.ipynb #c045
 class FRNTLUFunction(torch.autograd.Function):
     "FRN, then TLU when `tau` is not None, with the fused backward; saves only `x` and the (B, C) factor `r`"
@@ -248,10 +258,10 @@ class FRNTLUFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
         x, r, weight, bias, tau, eps = ctx.saved_tensors
         eps = ctx.eps if eps is None else eps
+        if torch.is_grad_enabled(): return _bwd_diff(g, x, weight, bias, tau, eps)   # create_graph=True
         need_eps = isinstance(eps, Tensor) and ctx.needs_input_grad[4]
         if ctx.impl == 'triton': return _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps)
         return (_compiled()[1] if ctx.impl == 'compile' else _bwd)(g, x, r, weight, bias, tau, eps, need_eps)
