@@ -6,14 +6,15 @@ Docs: https://normbook.github.io/normbook/fast.html.md"""
 
 # %% ../nbs/01_fast.ipynb #c001
 from __future__ import annotations
-import math, os, time
+import math, os, threading, time
+from contextlib import contextmanager
 import torch
 from torch import Tensor
 from .math import _bcast, _stat_dtype, _check_x, _check_params, _check_eps, frn_forward, frn_backward, tlu_backward
 
 # %% auto #0
-__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes', 'bench_shape',
-           'format_table', 'bench', 'bench_main']
+__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes',
+           'bench_shape', 'format_table', 'bench', 'bench_main']
 
 # %% ../nbs/01_fast.ipynb #c007
 def _ssum(t:Tensor, dims:tuple) -> Tensor:
@@ -93,24 +94,44 @@ def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
 
 # %% ../nbs/01_fast.ipynb #c027
 _MODES = ('eager', 'compile', 'reference')
-_state = dict(mode=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
-if _state['mode'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['mode']!r}")
+
+class _State(dict):
+    "The fast path's settings: `_state['mode']` is local to each thread (starting from `'default'`), the rest is shared"
+    def __init__(self, **kw): super().__init__(**kw); self._local = threading.local()
+    def __getitem__(self, k): return getattr(self._local, 'mode', super().__getitem__('default')) if k == 'mode' else super().__getitem__(k)
+    def __setitem__(self, k, v):
+        if k == 'mode': self._local.mode = v
+        else: super().__setitem__(k, v)
+
+_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
+if _state['default'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['default']!r}")
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
     mode:str, # 'eager', 'compile' or 'reference'
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
-    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run: eager fused ops, `torch.compile`d, or the reference"
+    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: eager fused ops, `torch.compile`d, or the reference"
     if mode not in _MODES: raise ValueError(f"set_fast_mode expected one of {_MODES}, got {mode!r}")
     prev = _state['mode']
-    if compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
+    if mode == 'compile' and compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
     _state['mode'] = mode
     return prev
 
 def get_fast_mode() -> str:
-    "The mode set by `set_fast_mode`"
+    "The mode of this thread, set by `set_fast_mode` or `fast_mode`"
     return _state['mode']
+
+# %% ../nbs/01_fast.ipynb #c031a
+@contextmanager
+def fast_mode(
+    mode:str, # 'eager', 'compile' or 'reference'
+    **compile_kwargs, # passed on to `torch.compile` in 'compile' mode
+):
+    "Run the `with` block in fast mode `mode`, in this thread only; the previous mode comes back after it, even on an error"
+    prev = set_fast_mode(mode, **compile_kwargs)
+    try: yield
+    finally: _state['mode'] = prev
 
 # %% ../nbs/01_fast.ipynb #c032
 def _compiled() -> tuple:
