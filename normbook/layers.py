@@ -42,6 +42,17 @@ class _FRNBase(nn.Module):
         if self.eps_l is not None: nn.init.constant_(self.eps_l, EPS_L_INIT)
         if self.tau is not None: nn.init.zeros_(self.tau)
 
+# %% ../nbs/02_layers.ipynb #c019a
+def _warn_one_position(m:nn.Module, x:Tensor):
+    "Warn once per layer `m` (fixed ε, training) when `x` has one spatial position, where FRN's gradient vanishes"
+    if (getattr(m, '_warned_n1', False) or math.prod(x.shape[2:]) != 1 or not x.numel() or not torch.is_grad_enabled()
+        or torch.compiler.is_compiling()): return
+    m._warned_n1 = True
+    warnings.warn(f"{m!r} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
+                  f"There FRN with a fixed eps={m.eps:g} computes x/sqrt(x² + eps), about sign(x), and passes back only "
+                  f"eps/(x² + eps) of the gradient, so the layers before it barely learn. Use learnable_eps=True "
+                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=3)
+
 # %% ../nbs/02_layers.ipynb #c019b
 @patch
 def effective_eps(self:_FRNBase) -> float|Tensor:
@@ -52,6 +63,7 @@ def effective_eps(self:_FRNBase) -> float|Tensor:
 def forward(self:_FRNBase, x:Tensor) -> Tensor:
     "FRN (then TLU when the layer has `tau`): the fused `FRNTLUFunction`, or the reference functionals in 'reference' mode"
     _check_x(x, f"{type(self).__name__}({self.num_features})", self.num_features)
+    if self.training and not self.learnable_eps: _warn_one_position(self, x)
     eps = self.effective_eps()
     if get_fast_mode() != 'reference': return FRNTLUFunction.apply(x, self.weight, self.bias, self.tau, eps)
     y = frn_forward(x.to(_stat_dtype(x)), self.weight, self.bias, eps)[0]   # TLU compares in float32, as the fused path
