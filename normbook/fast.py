@@ -42,6 +42,17 @@ def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor
     if tau is not None: y = torch.maximum(y, _bcast(tau.to(sd), x), out=y)
     return y.to(x.dtype), r
 
+# %% ../nbs/01_fast.ipynb #c019
+def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
+    "Reduce the per-(B, C) sums `sgp` = Σg', `sgx` = Σg'x to the gradients of `weight`, `bias`, `tau` and `eps`"
+    red = lambda v: v.sum(0).flatten()
+    dtau = None if tau is None else red(_ssum(g, dims).to(sgp.dtype) - sgp).to(tau.dtype)
+    deps = None
+    if need_eps:
+        de = s * r * r * sgx * -0.5
+        deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
+    return red(r * sgx).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
+
 # %% ../nbs/01_fast.ipynb #c018
 def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
          need_eps:bool=False) -> tuple:
@@ -59,17 +70,6 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
     dx = torch.mul(gp, s, out=t)
     dx.addcmul_(x, s * r * r * sgx, value=-1 / N)
     return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
-
-# %% ../nbs/01_fast.ipynb #c019
-def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
-    "Reduce the per-(B, C) sums `sgp` = Σg', `sgx` = Σg'x to the gradients of `weight`, `bias`, `tau` and `eps`"
-    red = lambda v: v.sum(0).flatten()
-    dtau = None if tau is None else red(_ssum(g, dims).to(sgp.dtype) - sgp).to(tau.dtype)
-    deps = None
-    if need_eps:
-        de = s * r * r * sgx * -0.5
-        deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
-    return red(r * sgx).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
