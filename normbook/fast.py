@@ -57,8 +57,11 @@ def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> t
 def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
          need_eps:bool=False) -> tuple:
     "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward, given the saved `r`"
-    sd, dims, N = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
+    sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), math.prod(x.shape[2:])
     if not dims: return _bwd1(g, x, weight, bias, tau, eps, need_eps)
+    if n == 1:   # 1×1 maps: the (B, C) form, which has no cancellation
+        dx, *rest = _bwd1(g.reshape(x.shape[:2]), x.reshape(x.shape[:2]), weight, bias, tau, eps, need_eps)
+        return (dx.reshape(x.shape), *rest)
     g = g.to(sd)   # every product and sum in float32 for half inputs
     s = r * _bcast(weight.to(sd), x)
     if tau is None: gp = g
@@ -68,7 +71,7 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
     sgp, t = _ssum(gp, dims), gp * x
     sgx = _ssum(t, dims)
     dx = torch.mul(gp, s, out=t)
-    dx.addcmul_(x, s * r * r * sgx, value=-1 / N)
+    dx.addcmul_(x, s * r * r * sgx, value=-1 / max(n, 1))
     return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
 
 # %% ../nbs/01_fast.ipynb #c021
