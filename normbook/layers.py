@@ -51,7 +51,7 @@ def _warn_one_position(m:nn.Module, x:Tensor):
     warnings.warn(f"{m!r} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
                   f"There FRN with a fixed eps={m.eps:g} computes x/sqrt(x² + eps), about sign(x), and passes back only "
                   f"eps/(x² + eps) of the gradient, so the layers before it barely learn. Use learnable_eps=True "
-                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=3)
+                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=5)
 
 # %% ../nbs/02_layers.ipynb #c019b
 @patch
