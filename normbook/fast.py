@@ -6,51 +6,30 @@ Docs: https://normbook.github.io/normbook/fast.html.md"""
 
 # %% ../nbs/01_fast.ipynb #c001
 from __future__ import annotations
-import math, os, time
+import math, os, threading, time
+from contextlib import contextmanager
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
+from .math import _bcast, _stat_dtype, _check_x, _check_params, _check_eps, frn_forward, frn_backward, tlu_backward
 
 # %% auto #0
-__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes', 'bench_shape',
-           'format_table', 'bench', 'bench_main']
+__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes',
+           'bench_shape', 'format_table', 'bench', 'bench_main']
 
 # %% ../nbs/01_fast.ipynb #c007
-def _bcast(p:Tensor, x:Tensor) -> Tensor:
-    "View the per-channel `p` (or per-(B, C) `p`) so that it broadcasts over `x` of shape (B, C, *spatial)"
-    return p.reshape(*p.shape[:2], *([1] * (x.dim() - p.dim()))) if p.dim() == 2 else p.view(1, -1, *([1] * (x.dim() - 2)))
-
-def _stat_dtype(x:Tensor) -> torch.dtype:
-    "float32 for half-precision inputs, else the input's own dtype"
-    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-
 def _ssum(t:Tensor, dims:tuple) -> Tensor:
     "Sum of `t` over the spatial `dims` kept as size-1 dims; `t` itself when there are none (N = 1)"
     return t.sum(dims, keepdim=True) if dims else t
 
-# %% ../nbs/01_fast.ipynb #c010
-def _check_args(x, weight, bias, tau, eps):
-    "Raise a `TypeError`/`ValueError` unless the FRN arguments have matching shapes"
-    if not isinstance(x, Tensor): raise TypeError(f"expected `x` to be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() < 2: raise ValueError(f"expected `x` of shape (B, C, *spatial), got shape {tuple(x.shape)}")
-    C = x.shape[1]
-    ps = [('weight', weight), ('bias', bias)] + ([('tau', tau)] if tau is not None else [])
-    if isinstance(eps, Tensor) and eps.dim(): ps.append(('eps', eps))
-    for n, p in ps:
-        if not isinstance(p, Tensor) or tuple(p.shape) != (C,):
-            got = f"shape {tuple(p.shape)}" if isinstance(p, Tensor) else type(p).__name__
-            raise ValueError(f"expected `{n}` of shape ({C},) for x of shape {tuple(x.shape)}, got {got}")
-    if not isinstance(eps, Tensor) and not eps >= 0: raise ValueError(f"expected eps >= 0, got {eps}")
-
 # %% ../nbs/01_fast.ipynb #c013
 def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
-    "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs"
+    "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs; rsqrt(eps) when N = 0"
     sd, dims = _stat_dtype(x), tuple(range(2, x.dim()))
     e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
-    if not dims: nu, w = x.to(sd), 1.                 # N = 1: ν² = x², elementwise
-    elif x.is_contiguous(): nu, w = torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd), 1 / math.prod(x.shape[2:])
-    else: nu, w = x.to(sd).square().mean(dims, keepdim=True).sqrt_(), 1.
-    return torch.addcmul(e, nu, nu, value=w).rsqrt_()
+    if not dims: nu = x.to(sd)                         # N = 1: ν² = x², elementwise
+    elif x.is_contiguous(): nu = torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd)
+    else: nu = x.to(sd).square().sum(dims, keepdim=True).sqrt_()
+    return torch.addcmul(e, nu, nu, value=1 / max(math.prod(x.shape[2:]), 1)).rsqrt_()
 
 # %% ../nbs/01_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
@@ -63,23 +42,6 @@ def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor
     if tau is not None: y = torch.maximum(y, _bcast(tau.to(sd), x), out=y)
     return y.to(x.dtype), r
 
-# %% ../nbs/01_fast.ipynb #c018
-def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
-         need_eps:bool=False) -> tuple:
-    "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward, given the saved `r`"
-    sd, dims, N = _stat_dtype(x), tuple(range(2, x.dim())), math.prod(x.shape[2:])
-    if not dims: return _bwd1(g, x, weight, bias, tau, eps, need_eps)
-    s = r * _bcast(weight.to(sd), x)
-    if tau is None: gp = g
-    else:
-        u = torch.addcmul(_bcast((bias - tau).to(sd), x), x, s)   # y - τ
-        gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
-    sgp, t = _ssum(gp, dims), gp * x
-    sgx = _ssum(t, dims)
-    dx = torch.mul(gp, s, out=t)
-    dx.addcmul_(x, s * r * r * sgx, value=-1 / N)
-    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
-
 # %% ../nbs/01_fast.ipynb #c019
 def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
     "Reduce the per-(B, C) sums `sgp` = Σg', `sgx` = Σg'x to the gradients of `weight`, `bias`, `tau` and `eps`"
@@ -91,11 +53,32 @@ def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> t
         deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
     return red(r * sgx).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
 
+# %% ../nbs/01_fast.ipynb #c018
+def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
+         need_eps:bool=False) -> tuple:
+    "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward, given the saved `r`"
+    sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), math.prod(x.shape[2:])
+    if not dims: return _bwd1(g, x, weight, bias, tau, eps, need_eps)
+    if n == 1:   # 1×1 maps: the (B, C) form, which has no cancellation
+        dx, *rest = _bwd1(g.reshape(x.shape[:2]), x.reshape(x.shape[:2]), weight, bias, tau, eps, need_eps)
+        return (dx.reshape(x.shape), *rest)
+    g = g.to(sd)   # every product and sum in float32 for half inputs
+    s = r * _bcast(weight.to(sd), x)
+    if tau is None: gp = g
+    else:
+        u = torch.addcmul(_bcast((bias - tau).to(sd), x), x, s)   # y - τ
+        gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
+    sgp, t = _ssum(gp, dims), gp * x
+    sgx = _ssum(t, dims)
+    dx = torch.mul(gp, s, out=t)
+    dx.addcmul_(x, s * r * r * sgx, value=-1 / max(n, 1))
+    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
+
 # %% ../nbs/01_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     "`_bwd` for a (B, C) input: `dx = gamma*eps*r³*g'`, and the parameter gradients are sums over the batch"
     sd = _stat_dtype(x)
-    w = weight.to(sd)
+    g, w = g.to(sd), weight.to(sd)
     r = _rstd(x, eps)
     h = x * r                                   # x̂
     if tau is None: gp = g
@@ -114,24 +97,44 @@ def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
 
 # %% ../nbs/01_fast.ipynb #c027
 _MODES = ('eager', 'compile', 'reference')
-_state = dict(mode=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
-if _state['mode'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['mode']!r}")
+
+class _State(dict):
+    "The fast path's settings: `_state['mode']` is local to each thread (starting from `'default'`), the rest is shared"
+    def __init__(self, **kw): super().__init__(**kw); self._local = threading.local()
+    def __getitem__(self, k): return getattr(self._local, 'mode', super().__getitem__('default')) if k == 'mode' else super().__getitem__(k)
+    def __setitem__(self, k, v):
+        if k == 'mode': self._local.mode = v
+        else: super().__setitem__(k, v)
+
+_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
+if _state['default'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['default']!r}")
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
     mode:str, # 'eager', 'compile' or 'reference'
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
-    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run: eager fused ops, `torch.compile`d, or the reference"
+    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: eager fused ops, `torch.compile`d, or the reference"
     if mode not in _MODES: raise ValueError(f"set_fast_mode expected one of {_MODES}, got {mode!r}")
     prev = _state['mode']
-    if compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
+    if mode == 'compile' and compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
     _state['mode'] = mode
     return prev
 
 def get_fast_mode() -> str:
-    "The mode set by `set_fast_mode`"
+    "The mode of this thread, set by `set_fast_mode` or `fast_mode`"
     return _state['mode']
+
+# %% ../nbs/01_fast.ipynb #c031a
+@contextmanager
+def fast_mode(
+    mode:str, # 'eager', 'compile' or 'reference'
+    **compile_kwargs, # passed on to `torch.compile` in 'compile' mode
+):
+    "Run the `with` block in fast mode `mode`, in this thread only; the previous mode comes back after it, even on an error"
+    prev = set_fast_mode(mode, **compile_kwargs)
+    try: yield
+    finally: _state['mode'] = prev
 
 # %% ../nbs/01_fast.ipynb #c032
 def _compiled() -> tuple:
@@ -255,12 +258,23 @@ def _pick_impl(x:Tensor) -> str:
         and _triton() is not None): return 'triton'
     return 'eager'
 
+# %% ../nbs/01_fast.ipynb #c044b
+def _bwd_diff(g:Tensor, x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
+    "`(dx, dweight, dbias, dtau, deps)` in differentiable ops (math's `tlu_backward`, `frn_backward`), for double backward"
+    sd, dtau = _stat_dtype(x), None
+    if tau is not None:
+        with torch.no_grad(): y = frn_forward(x.to(sd), weight, bias, eps)[0]   # only for TLU's mask
+        g, dtau = tlu_backward(g, y, tau)
+        dtau = dtau.to(tau.dtype)
+    dx, dw, db, deps = frn_backward(g, x, weight, eps)
+    return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps.to(eps.dtype) if isinstance(eps, Tensor) else None
+
 # %% ../nbs/01_fast.ipynb #c045
 class FRNTLUFunction(torch.autograd.Function):
     "FRN, then TLU when `tau` is not None, with the fused backward; saves only `x` and the (B, C) factor `r`"
     @staticmethod
     def forward(ctx, x, weight, bias, tau, eps):
-        impl = _pick_impl(x)
+        impl = _pick_impl(x) if x.numel() else 'eager'   # an empty input has nothing to compute
         fwd = _triton_fwd if impl == 'triton' else _compiled()[0] if impl == 'compile' else _fwd
         y, r = fwd(x, weight, bias, tau, eps)
         ctx.impl, ctx.eps = impl, (None if isinstance(eps, Tensor) else eps)
@@ -268,10 +282,10 @@ class FRNTLUFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
         x, r, weight, bias, tau, eps = ctx.saved_tensors
         eps = ctx.eps if eps is None else eps
+        if torch.is_grad_enabled(): return _bwd_diff(g, x, weight, bias, tau, eps)   # create_graph=True
         need_eps = isinstance(eps, Tensor) and ctx.needs_input_grad[4]
         if ctx.impl == 'triton': return _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps)
         return (_compiled()[1] if ctx.impl == 'compile' else _bwd)(g, x, r, weight, bias, tau, eps, need_eps)
@@ -282,20 +296,20 @@ def frntlu_fast(
     weight:Tensor, # γ, shape (C,)
     bias:Tensor, # β, shape (C,)
     tau:Tensor, # τ, shape (C,)
-    eps:float|Tensor=1e-6, # ε, a float or a tensor of shape (C,) (a learned ε gets its gradient)
+    eps:float|Tensor=1e-6, # ε > 0, a float or a tensor of shape (C,) (a learned ε gets its gradient)
 ) -> Tensor:
-    "`tlu(frn(x, weight, bias, eps), tau)` in one fused autograd Function"
-    _check_args(x, weight, bias, tau, eps)
+    "`tlu_forward(frn_forward(x, weight, bias, eps)[0], tau)` in one fused autograd Function"
+    _check_x(x, 'frntlu_fast'); _check_params('frntlu_fast', x, weight=weight, bias=bias, tau=tau); _check_eps(eps, 'frntlu_fast', x.shape[1])
     return FRNTLUFunction.apply(x, weight, bias, tau, eps)
 
 def frn_fast(
     x:Tensor, # input of shape (B, C, *spatial)
     weight:Tensor, # γ, shape (C,)
     bias:Tensor, # β, shape (C,)
-    eps:float|Tensor=1e-6, # ε, a float or a tensor of shape (C,)
+    eps:float|Tensor=1e-6, # ε > 0, a float or a tensor of shape (C,)
 ) -> Tensor:
-    "`frn(x, weight, bias, eps)` in one fused autograd Function"
-    _check_args(x, weight, bias, None, eps)
+    "`frn_forward(x, weight, bias, eps)[0]` in one fused autograd Function"
+    _check_x(x, 'frn_fast'); _check_params('frn_fast', x, weight=weight, bias=bias); _check_eps(eps, 'frn_fast', x.shape[1])
     return FRNTLUFunction.apply(x, weight, bias, None, eps)
 
 # %% ../nbs/01_fast.ipynb #c071

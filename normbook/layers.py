@@ -6,100 +6,90 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 
 # %% ../nbs/02_layers.ipynb #c001
 from __future__ import annotations
+import math, warnings
 import torch
 from torch import nn, Tensor
-from .fast import frn_fast, frntlu_fast, get_fast_mode, _bcast, _stat_dtype
-from .math import EPS_MIN, EPS_L_INIT
+from fastcore.basics import patch
+from .math import EPS_MIN, EPS_L_INIT, frn_forward, tlu_forward, _stat_dtype, _check_x, _check_eps, _check_num_features
+from .fast import FRNTLUFunction, get_fast_mode
 
 # %% auto #0
-__all__ = ['frn', 'tlu', 'FRN', 'TLU', 'FRNTLU']
-
-# %% ../nbs/02_layers.ipynb #c006
-def _check_input(
-    name:str, # the layer's name, for the message
-    x:Tensor, # input of shape (B, C, *spatial)
-    num_features:int, # the expected C
-):
-    "Raise a `ValueError` unless `x` has at least 2 dims and `num_features` channels in dim 1"
-    if not isinstance(x, Tensor): raise TypeError(f"{name} expected a torch.Tensor, got {type(x).__name__}")
-    if x.dim() < 2 or x.shape[1] != num_features:
-        raise ValueError(f"{name}({num_features}) expected input of shape (B, {num_features}, *spatial), "
-                         f"got shape {tuple(x.shape)}")
-
-# %% ../nbs/02_layers.ipynb #c010
-def frn(
-    x:Tensor, # input of shape (B, C, *spatial)
-    weight:Tensor, # γ, shape (C,)
-    bias:Tensor, # β, shape (C,)
-    eps:float|Tensor=1e-6, # ε, a float or a tensor of shape (C,)
-) -> Tensor:
-    "Filter Response Normalization of `x`: `weight * x / sqrt(mean(x²) + eps) + bias` per sample and channel"
-    xf = x.to(_stat_dtype(x))
-    nu2 = xf.square().mean(dim=tuple(range(2, x.dim())), keepdim=True) if x.dim() > 2 else xf.square()
-    if isinstance(eps, Tensor): eps = _bcast(eps.to(xf.dtype), x)
-    y = xf * torch.rsqrt(nu2 + eps)
-    return (y * _bcast(weight.to(xf.dtype), x) + _bcast(bias.to(xf.dtype), x)).to(x.dtype)
-
-# %% ../nbs/02_layers.ipynb #c016
-def tlu(
-    x:Tensor, # input of shape (B, C, *spatial)
-    tau:Tensor, # τ, shape (C,)
-) -> Tensor:
-    "Thresholded Linear Unit: `max(x, tau)` per channel"
-    t = _bcast(tau.to(x.dtype), x)
-    return torch.where(x > t, x, t)
+__all__ = ['FRN', 'TLU', 'FRNTLU']
 
 # %% ../nbs/02_layers.ipynb #c019
 class _FRNBase(nn.Module):
-    "Shared parameters of `FRN` and `FRNTLU`: `weight`, `bias` and, when asked, the learned `eps_l`"
-    def __init__(self, num_features:int, eps:float=EPS_MIN, learnable_eps:bool=False, eps_l_init:float=EPS_L_INIT):
+    "The FRN family: parameters `weight`, `bias`, `eps_l` when ε is learned, and `tau` when the class `has_tau`"
+    has_tau = False
+    def __init__(self,
+                 num_features:int, # C, the number of channels
+                 eps:float=EPS_MIN, # ε > 0, or ε_min when `learnable_eps`
+                 learnable_eps:bool=False, # learn ε = eps + |eps_l| per channel
+                 device=None, # where to create the parameters, as in torch's layers
+                 dtype=None, # the parameters' dtype, as in torch's layers
+                ):
         super().__init__()
-        if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
-        if eps < 0: raise ValueError(f"{type(self).__name__} expected eps >= 0, got {eps}")
-        self.num_features, self.eps, self.learnable_eps, self.eps_l_init = num_features, eps, learnable_eps, eps_l_init
-        self.weight, self.bias = nn.Parameter(torch.empty(num_features)), nn.Parameter(torch.empty(num_features))
-        self.eps_l = nn.Parameter(torch.empty(num_features)) if learnable_eps else None
+        _check_num_features(num_features, type(self).__name__); _check_eps(eps, type(self).__name__)
+        self.num_features, self.eps, self.learnable_eps = num_features, float(eps), bool(learnable_eps)
+        new = lambda: nn.Parameter(torch.empty(num_features, device=device, dtype=dtype))
+        self.weight, self.bias = new(), new()
+        self.eps_l = new() if learnable_eps else None
+        self.tau = new() if self.has_tau else None
+        self.reset_parameters()
 
-    def effective_eps(self) -> float|Tensor:
-        "ε as used in the forward pass: `eps + |eps_l|` when learned, else `eps`"
-        return self.eps + self.eps_l.abs() if self.learnable_eps else self.eps
-
-    def _reset_frn(self):
+    def reset_parameters(self):
+        "γ = 1, β = 0, τ = 0, and ε_l = 1e-4 (`EPS_L_INIT`) when learned"
         nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
-        if self.learnable_eps: nn.init.constant_(self.eps_l, self.eps_l_init)
+        if self.eps_l is not None: nn.init.constant_(self.eps_l, EPS_L_INIT)
+        if self.tau is not None: nn.init.zeros_(self.tau)
 
-    def extra_repr(self): return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}"
+# %% ../nbs/02_layers.ipynb #c019a
+def _warn_one_position(m:nn.Module, x:Tensor):
+    "Warn once per layer `m` (fixed ε, training) when `x` has one spatial position, where FRN's gradient vanishes"
+    if (getattr(m, '_warned_n1', False) or math.prod(x.shape[2:]) != 1 or not x.numel() or not torch.is_grad_enabled()
+        or torch.compiler.is_compiling()): return
+    m._warned_n1 = True
+    warnings.warn(f"{m!r} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
+                  f"There FRN with a fixed eps={m.eps:g} computes x/sqrt(x² + eps), about sign(x), and passes back only "
+                  f"eps/(x² + eps) of the gradient, so the layers before it barely learn. Use learnable_eps=True "
+                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=5)
+
+# %% ../nbs/02_layers.ipynb #c019b
+@patch
+def effective_eps(self:_FRNBase) -> float|Tensor:
+    "ε as used in the forward pass: `eps + |eps_l|` when learned, else `eps`"
+    return self.eps + self.eps_l.abs() if self.learnable_eps else self.eps
+
+@patch
+def forward(self:_FRNBase, x:Tensor) -> Tensor:
+    "FRN (then TLU when the layer has `tau`): the fused `FRNTLUFunction`, or the reference functionals in 'reference' mode"
+    _check_x(x, f"{type(self).__name__}({self.num_features})", self.num_features)
+    if self.training and not self.learnable_eps: _warn_one_position(self, x)
+    eps = self.effective_eps()
+    if get_fast_mode() != 'reference': return FRNTLUFunction.apply(x, self.weight, self.bias, self.tau, eps)
+    y = frn_forward(x.to(_stat_dtype(x)), self.weight, self.bias, eps)[0]   # TLU compares in float32, as the fused path
+    return (y if self.tau is None else tlu_forward(y, self.tau)).to(x.dtype)
+
+@patch
+def extra_repr(self:_FRNBase) -> str:
+    off = ', apply_act=False' if self.has_tau and self.tau is None else ''
+    return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}{off}"
 
 # %% ../nbs/02_layers.ipynb #c020
 class FRN(_FRNBase):
     "Filter Response Normalization over the spatial dims of a (B, C, *spatial) input, with no activation"
-    def __init__(self,
-                 num_features:int, # C, the number of channels
-                 eps:float=1e-6, # ε, or ε_min when `learnable_eps`
-                 learnable_eps:bool=False, # learn ε = eps + |eps_l| per channel
-                ):
-        super().__init__(num_features, eps, learnable_eps)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        "γ = 1, β = 0, and ε_l = 1e-4 when learned"
-        self._reset_frn()
-
-    def forward(self, x:Tensor) -> Tensor:
-        _check_input(type(self).__name__, x, self.num_features)
-        if get_fast_mode() == 'reference': return frn(x, self.weight, self.bias, self.effective_eps())
-        return frn_fast(x, self.weight, self.bias, self.effective_eps())
 
 # %% ../nbs/02_layers.ipynb #c025
 class TLU(nn.Module):
-    "Thresholded Linear Unit `max(x, tau)` with a learned threshold per channel"
+    "Thresholded Linear Unit `max(x, tau)` with a learned threshold per channel; NaN propagates, as through a ReLU"
     def __init__(self,
                  num_features:int, # C, the number of channels
+                 device=None, # where to create `tau`, as in torch's layers
+                 dtype=None, # the dtype of `tau`, as in torch's layers
                 ):
         super().__init__()
-        if num_features < 1: raise ValueError(f"TLU expected num_features >= 1, got {num_features}")
+        _check_num_features(num_features, 'TLU')
         self.num_features = num_features
-        self.tau = nn.Parameter(torch.empty(num_features))
+        self.tau = nn.Parameter(torch.empty(num_features, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -107,39 +97,23 @@ class TLU(nn.Module):
         nn.init.zeros_(self.tau)
 
     def forward(self, x:Tensor) -> Tensor:
-        _check_input('TLU', x, self.num_features)
-        return tlu(x, self.tau)
+        _check_x(x, f'TLU({self.num_features})', self.num_features)
+        return tlu_forward(x, self.tau)
 
     def extra_repr(self): return f"{self.num_features}"
 
 # %% ../nbs/02_layers.ipynb #c028
 class FRNTLU(_FRNBase):
     "`FRN` followed by `TLU` in one module, with parameters `weight`, `bias`, `tau` (and `eps_l` when learned)"
+    has_tau = True
     def __init__(self,
                  num_features:int, # C, the number of channels
-                 eps:float=1e-6, # ε, or ε_min when `learnable_eps`
+                 eps:float=EPS_MIN, # ε > 0, or ε_min when `learnable_eps`
                  learnable_eps:bool=False, # learn ε = eps + |eps_l| per channel
+                 apply_act:bool=True, # False: FRN alone, with no `tau`, as timm's norm-act layers
+                 device=None, # where to create the parameters, as in torch's layers
+                 dtype=None, # the parameters' dtype, as in torch's layers
+                 **kwargs, # ignored (timm's `act_layer`, `inplace`, ...), as timm's norm-act layers do
                 ):
-        super().__init__(num_features, eps, learnable_eps)
-        self.tau = nn.Parameter(torch.empty(num_features))
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        "γ = 1, β = 0, τ = 0, and ε_l = 1e-4 when learned"
-        self._reset_frn(); nn.init.zeros_(self.tau)
-
-    def forward(self, x:Tensor) -> Tensor:
-        _check_input(type(self).__name__, x, self.num_features)
-        if get_fast_mode() == 'reference': return tlu(frn(x, self.weight, self.bias, self.effective_eps()), self.tau)
-        return frntlu_fast(x, self.weight, self.bias, self.tau, self.effective_eps())
-
-# %% ../nbs/02_layers.ipynb #c032
-def _perturb(m:nn.Module, seed:int=0) -> nn.Module:
-    "Move the parameters of `m` to random values (ε_l stays positive and O(1e-2)) and make it float64"
-    g = torch.Generator().manual_seed(seed)
-    m = m.double()
-    with torch.no_grad():
-        for n, p in m.named_parameters():
-            p.copy_(torch.rand(p.shape, generator=g, dtype=p.dtype) * 0.05 + 0.01 if n == 'eps_l'
-                    else torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5 + (1. if n == 'weight' else 0.))
-    return m
+        super().__init__(num_features, eps, learnable_eps, device, dtype)
+        if not apply_act: self.tau = None

@@ -9,46 +9,79 @@ __all__ = ['EPS_MIN', 'EPS_L_INIT', 'frn_forward', 'frn_backward', 'tlu_forward'
            'learned_eps_backward']
 
 # %% ../nbs/00_math.ipynb #c001
-import math
+import math, numbers
 import torch
 from torch import Tensor
 
 # %% ../nbs/00_math.ipynb #c007
-def _check_x(x, fn):
-    "Raise unless `x` is a tensor of shape (B, C, *spatial)"
-    if not isinstance(x, Tensor): raise TypeError(f"{fn}: expected `x` to be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim < 2: raise ValueError(f"{fn}: expected `x` of shape (B, C, *spatial), got shape {tuple(x.shape)}")
+def _stat_dtype(x:Tensor) -> torch.dtype:
+    "The dtype of statistics and sums for `x`: float32 for float16 and bfloat16 inputs, else the input's own dtype"
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
 
-def _chan(p, x, name, fn, scalar_ok=False):
-    "Reshape the per-channel `p` of shape (C,) to broadcast over `x` of shape (B, C, *spatial)"
-    C = x.shape[1]
-    if scalar_ok and (isinstance(p, (int, float)) or (isinstance(p, Tensor) and p.ndim == 0)): return p
-    if isinstance(p, Tensor) and p.shape == (C,): return p.view(1, C, *[1]*(x.ndim-2))
-    got = f"shape {tuple(p.shape)}" if isinstance(p, Tensor) else type(p).__name__
-    raise ValueError(f"{fn}: expected `{name}` of shape ({C},){' or a scalar' if scalar_ok else ''} "
-                     f"for x of shape {tuple(x.shape)}, got {got}")
+def _bcast(p, x:Tensor):
+    "View the (C,) `p` (or a (B, C) `p`) so that it broadcasts over `x` of shape (B, C, *spatial); scalars pass through"
+    if not isinstance(p, Tensor) or p.dim() == 0: return p
+    if p.dim() == 2: return p.reshape(*p.shape[:2], *([1] * (x.dim() - 2)))
+    return p.view(1, -1, *([1] * (x.dim() - 2)))
 
 # %% ../nbs/00_math.ipynb #c008
-def _smean(t):
-    "Mean of `t` (B, C, *spatial) over the spatial dims, kept as size-1 dims; `t` itself when there are none"
-    return t.mean(tuple(range(2, t.ndim)), keepdim=True) if t.ndim > 2 else t
+def _smean(t:Tensor) -> Tensor:
+    "Mean of `t` (B, C, *spatial) over the spatial dims, kept as size-1 dims (0 when there are no positions); `t` itself when there are no spatial dims"
+    return t.sum(tuple(range(2, t.ndim)), keepdim=True) / max(math.prod(t.shape[2:]), 1) if t.ndim > 2 else t
 
-def _csum(t):
+def _csum(t:Tensor) -> Tensor:
     "Sum of `t` (B, C, *spatial) over every dim but the channel dim, shape (C,)"
     return t.sum((0, *range(2, t.ndim)))
+
+# %% ../nbs/00_math.ipynb #c009b
+def _check_x(x, fn:str, C:int|None=None, dims=None, spatial:str='*spatial'):
+    "Raise unless `x` is a floating-point tensor of shape (B, C, *spatial): `C` channels and `x.dim()` in `dims` when given"
+    if not isinstance(x, Tensor): raise TypeError(f"{fn} expected a torch.Tensor, got {type(x).__name__}")
+    if x.dim() < 2 or (dims is not None and x.dim() not in dims) or (C is not None and x.shape[1] != C):
+        raise ValueError(f"{fn} expected input of shape (B, {'C' if C is None else C}, {spatial}), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{fn} expected a floating-point tensor (float16, bfloat16, float32 or float64), got {x.dtype}")
+
+def _check_params(fn:str, x:Tensor, **ps):
+    "Raise unless every tensor in `ps` (None is skipped) is a floating-point tensor of shape (C,) for `x` (B, C, *spatial)"
+    C = x.shape[1]
+    for n, p in ps.items():
+        if p is None: continue
+        if not isinstance(p, Tensor) or not p.is_floating_point():
+            got = f"a tensor of dtype {p.dtype}" if isinstance(p, Tensor) else type(p).__name__
+            raise TypeError(f"{fn} expected `{n}` to be a floating-point tensor of shape ({C},), got {got}")
+        if tuple(p.shape) != (C,): raise ValueError(f"{fn} expected `{n}` of shape ({C},) for x of shape {tuple(x.shape)}, got shape {tuple(p.shape)}")
+
+# %% ../nbs/00_math.ipynb #c009c
+def _check_eps(eps, fn:str, C:int|None=None):
+    "Raise unless `eps` is a real number > 0, or a floating-point tensor of shape () or (C,)"
+    if isinstance(eps, Tensor):
+        if not eps.is_floating_point(): raise TypeError(f"{fn} expected `eps` to be a floating-point tensor, got {eps.dtype}")
+        if eps.dim() and tuple(eps.shape) != (C,):
+            raise ValueError(f"{fn} expected `eps` of shape ({C},) or a scalar, got shape {tuple(eps.shape)}")
+    elif isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"{fn} expected `eps` to be a float > 0, got {type(eps).__name__} {eps!r}")
+    elif not eps > 0: raise ValueError(f"{fn} expected eps > 0, got {eps}")  # NaN fails this too
+
+def _check_num_features(n, fn:str):
+    "Raise unless `n` is an int >= 1 (a bool or a float is refused)"
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{fn} expected num_features to be an int, got {type(n).__name__} {n!r}")
+    if n < 1: raise ValueError(f"{fn} expected num_features >= 1, got {n}")
 
 # %% ../nbs/00_math.ipynb #c011
 def frn_forward(x:Tensor, # input of shape (B, C, *spatial); no spatial dims means N=1
                 gamma:Tensor, # scale γ, shape (C,)
                 beta:Tensor, # shift β, shape (C,)
-                eps:float|Tensor=1e-6, # ε: a scalar or a (C,) tensor
-               )->tuple: # (y, x_hat, r): `r` = rsqrt(ν²+ε) has shape (B, C, 1, ...)
+                eps:float|Tensor=1e-6, # ε > 0: a scalar or a (C,) tensor
+               )->tuple: # (y, x_hat, r): `y` in the dtype of `x`; `x_hat` and `r` = rsqrt(ν²+ε), shape (B, C, 1, ...), in float32 for half inputs
     "FRN in plain ops: `y = gamma*x_hat + beta`, `x_hat = x*rsqrt(mean(x**2) + eps)` per sample and channel"
-    _check_x(x, 'frn_forward')
-    g, b = _chan(gamma, x, 'gamma', 'frn_forward'), _chan(beta, x, 'beta', 'frn_forward')
-    r = torch.rsqrt(_smean(x*x) + _chan(eps, x, 'eps', 'frn_forward', scalar_ok=True))
-    x_hat = x*r
-    return g*x_hat + b, x_hat, r
+    _check_x(x, 'frn_forward'); _check_params('frn_forward', x, gamma=gamma, beta=beta); _check_eps(eps, 'frn_forward', x.shape[1])
+    sd = _stat_dtype(x)
+    xf = x.to(sd)
+    r = torch.rsqrt(_smean(xf*xf) + _bcast(eps.to(sd) if isinstance(eps, Tensor) else eps, x))
+    x_hat = xf*r
+    return (_bcast(gamma.to(sd), x)*x_hat + _bcast(beta.to(sd), x)).to(x.dtype), x_hat, r
 
 # %% ../nbs/00_math.ipynb #c021
 def frn_backward(g:Tensor, # upstream gradient ∂L/∂y, same shape as `x`
@@ -56,13 +89,14 @@ def frn_backward(g:Tensor, # upstream gradient ∂L/∂y, same shape as `x`
                  gamma:Tensor, # scale γ, shape (C,)
                  eps:float|Tensor=1e-6, # ε as in the forward: a scalar or a (C,) tensor
                  r:Tensor|None=None, # `r` saved by `frn_forward`; recomputed when None
-                )->tuple: # (dx, dgamma, dbeta, deps), shaped like x, (C,), (C,) and eps (0-d for a float)
+                )->tuple: # (dx, dgamma, dbeta, deps), shaped like x, (C,), (C,) and eps (0-d for a float), in float32 for half inputs
     "Hand-derived FRN gradients: `dx = r*(g' - x_hat*mean(g'*x_hat))` with `g' = gamma*g`"
-    _check_x(x, 'frn_backward')
-    if g.shape != x.shape: raise ValueError(f"frn_backward: expected `g` of shape {tuple(x.shape)} like `x`, got {tuple(g.shape)}")
-    e = _chan(eps, x, 'eps', 'frn_backward', scalar_ok=True)
+    _check_x(x, 'frn_backward'); _check_params('frn_backward', x, gamma=gamma); _check_eps(eps, 'frn_backward', x.shape[1])
+    if g.shape != x.shape: raise ValueError(f"frn_backward expected `g` of shape {tuple(x.shape)} like `x`, got {tuple(g.shape)}")
+    sd = _stat_dtype(x)
+    x, g, e = x.to(sd), g.to(sd), _bcast(eps.to(sd) if isinstance(eps, Tensor) else eps, x)
     if r is None: r = torch.rsqrt(_smean(x*x) + e)
-    x_hat, gp = x*r, _chan(gamma, x, 'gamma', 'frn_backward')*g
+    x_hat, gp = x*r, _bcast(gamma.to(sd), x)*g
     m = _smean(gp*x_hat)
     deps = -0.5*math.prod(x.shape[2:])*r*r*m
     deps = _csum(deps) if isinstance(eps, Tensor) and eps.ndim == 1 else deps.sum()
@@ -71,22 +105,24 @@ def frn_backward(g:Tensor, # upstream gradient ∂L/∂y, same shape as `x`
 # %% ../nbs/00_math.ipynb #c031
 def tlu_forward(y:Tensor, # input of shape (B, C, *spatial)
                 tau:Tensor, # threshold τ, shape (C,)
-               )->Tensor: # z, same shape as `y`
-    "TLU: `z = where(y > tau, y, tau)`, i.e. max(y, τ) per channel, with ties sending the gradient to `tau`"
-    _check_x(y, 'tlu_forward')
-    t = _chan(tau, y, 'tau', 'tlu_forward')
-    return torch.where(y > t, y, t)
+               )->Tensor: # z, same shape and dtype as `y`
+    "TLU: `z = where(y <= tau, tau, y)`, i.e. max(y, τ) per channel: ties send the gradient to `tau`, NaN propagates"
+    _check_x(y, 'tlu_forward'); _check_params('tlu_forward', y, tau=tau)
+    sd = _stat_dtype(y)
+    yf, t = y.to(sd), _bcast(tau.to(sd), y)
+    return torch.where(yf <= t, t, yf).to(y.dtype)
 
 # %% ../nbs/00_math.ipynb #c032
 def tlu_backward(g:Tensor, # upstream gradient ∂L/∂z, same shape as `y`
                  y:Tensor, # the forward input, shape (B, C, *spatial)
                  tau:Tensor, # threshold τ, shape (C,)
-                )->tuple: # (dy, dtau), shaped like `y` and (C,)
-    "Hand-derived TLU gradients: `dy = g*1[y > tau]`, `dtau = sum(g*1[y <= tau])` per channel"
-    _check_x(y, 'tlu_backward')
-    if g.shape != y.shape: raise ValueError(f"tlu_backward: expected `g` of shape {tuple(y.shape)} like `y`, got {tuple(g.shape)}")
-    above = y > _chan(tau, y, 'tau', 'tlu_backward')
-    return torch.where(above, g, 0.), _csum(torch.where(above, 0., g))
+                )->tuple: # (dy, dtau), shaped like `y` and (C,), in float32 for half inputs
+    "Hand-derived TLU gradients: `dy = g*1[not y <= tau]`, `dtau = sum(g*1[y <= tau])` per channel"
+    _check_x(y, 'tlu_backward'); _check_params('tlu_backward', y, tau=tau)
+    if g.shape != y.shape: raise ValueError(f"tlu_backward expected `g` of shape {tuple(y.shape)} like `y`, got {tuple(g.shape)}")
+    sd = _stat_dtype(y)
+    below, g = y.to(sd) <= _bcast(tau.to(sd), y), g.to(sd)
+    return torch.where(below, 0., g), _csum(torch.where(below, g, 0.))
 
 # %% ../nbs/00_math.ipynb #c048
 EPS_MIN, EPS_L_INIT = 1e-6, 1e-4
