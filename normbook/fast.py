@@ -1,4 +1,4 @@
-"""A fused FRN+TLU autograd Function that keeps one tensor for backward, a `torch.compile` switch, Triton kernels for CUDA, and the `normbook-bench` benchmark
+"""A fused FRN+TLU autograd Function that keeps one tensor for backward, a `torch.compile` switch, and Triton kernels for CUDA
 
 Docs: https://normbook.github.io/normbook/fast.html.md"""
 
@@ -12,8 +12,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 # %% auto #0
-__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes', 'bench_shape',
-           'format_table', 'bench', 'bench_main']
+__all__ = ['set_fast_mode', 'get_fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes']
 
 # %% ../nbs/01_fast.ipynb #c007
 def _bcast(p:Tensor, x:Tensor) -> Tensor:
@@ -312,143 +311,3 @@ def saved_bytes(
         return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): fn(*args)
     return sum(seen.values())
-
-# %% ../nbs/01_fast.ipynb #c082
-SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
-
-# %% ../nbs/01_fast.ipynb #c083
-def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
-    "Median seconds per call of each function in `fns`, from `rounds` interleaved blocks after a warm-up"
-    from torch.utils import benchmark
-    timers = {k: benchmark.Timer(stmt='f()', globals={'f': f}) for k, f in fns.items()}
-    number = {}
-    for k, t in timers.items():
-        t.timeit(1)
-        number[k] = max(1, round(min_time / rounds / max(t.timeit(2).median, 1e-7)))
-    times = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, t in timers.items(): times[k].append(t.timeit(number[k]).median)
-    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-
-# %% ../nbs/01_fast.ipynb #c085
-def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bool=True) -> dict:
-    "The benchmark rows for `C` channels and `ndim`-dim inputs: name -> (module, fast mode or None)"
-    from torch import nn
-    from normbook.layers import FRNTLU
-    bn = nn.BatchNorm2d(C) if ndim == 4 else nn.BatchNorm1d(C)
-    rows = {f"BN+ReLU ({'cuDNN' if device.type == 'cuda' else 'native'})": (nn.Sequential(bn, nn.ReLU()), None),
-            'GroupNorm(32)+ReLU': (nn.Sequential(nn.GroupNorm(min(32, C), C), nn.ReLU()), None),
-            'plain-autograd FRN+TLU': (FRNTLU(C), 'reference')}
-    if timm and ndim == 4:
-        try: from timm.layers import FilterResponseNormTlu2d
-        except ImportError: FilterResponseNormTlu2d = None
-        if FilterResponseNormTlu2d: rows['timm FilterResponseNormTlu2d'] = (FilterResponseNormTlu2d(C), None)
-    rows['normbook FRNTLU eager'] = (FRNTLU(C), 'eager')
-    if compile:
-        rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
-        rows['normbook FRNTLU in compiled model'] = (torch.compile(FRNTLU(C)), 'eager')
-    return rows
-
-# %% ../nbs/01_fast.ipynb #c086
-def _in_mode(m, mode:str|None):
-    "`m` called under fast mode `mode` (`m` itself when None)"
-    if mode is None: return m
-    def f(x):
-        prev = set_fast_mode(mode)
-        try: return m(x)
-        finally: set_fast_mode(prev)
-    return f
-
-def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-# %% ../nbs/01_fast.ipynb #c087
-def _prepare(shape, device, dtype, timm, compile) -> tuple:
-    "Functions to time (forward and forward+backward of each row, and a copy) and each row's first-call time and saved bytes"
-    x = torch.randn(*shape, device=device, dtype=dtype)
-    xr, g = x.clone().requires_grad_(), torch.randn_like(x)
-    fns, info = {'copy': lambda: x.clone()}, {}
-    for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
-        m = m.to(device=device, dtype=dtype)
-        f, ps = _in_mode(m, mode), list(m.parameters())
-        fns[name, 'fwd'] = lambda f=f: f(xr)
-        fns[name, 'fwd+bwd'] = lambda f=f, ps=ps: torch.autograd.grad(f(xr), [xr, *ps], g)
-        t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
-        info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)
-    return fns, info
-
-# %% ../nbs/01_fast.ipynb #c088
-def bench_shape(
-    shape:tuple, # input shape (B, C, *spatial)
-    device:str='cpu', # 'cpu' or 'cuda'
-    dtype:torch.dtype=torch.float32, # input and parameter dtype
-    min_time:float=1., # seconds of timing per measurement
-    rounds:int=5, # interleaved blocks per measurement
-    timm:bool=True, # include timm's FilterResponseNormTlu2d when timm is installed
-    compile:bool=True, # include the `set_fast_mode('compile')` row
-) -> list: # one dict per row
-    "Time every benchmark row on one input shape; ratios are to the BN+ReLU row of the same run"
-    device = torch.device(device)
-    if compile: torch._dynamo.reset()  # every shape pays its own compile, and no recompile limit is hit
-    fns, info = _prepare(shape, device, dtype, timm, compile)
-    t = _time_all(fns, min_time, rounds)
-    base = next(iter(info))
-    return [dict(shape=tuple(shape), device=device.type, dtype=str(dtype).replace('torch.', ''), row=name,
-                 fwd_ms=t[name, 'fwd'] * 1e3, fwdbwd_ms=t[name, 'fwd+bwd'] * 1e3,
-                 ratio=t[name, 'fwd+bwd'] / t[base, 'fwd+bwd'], fwd_ratio=t[name, 'fwd'] / t[base, 'fwd'],
-                 fwd_bw=t['copy'] / t[name, 'fwd'], copy_ms=t['copy'] * 1e3, **info[name]) for name in info]
-
-# %% ../nbs/01_fast.ipynb #c089
-def format_table(rows:list) -> str:
-    "The rows of one `bench_shape` call as a text table"
-    r0 = rows[0]
-    head = (f"shape {r0['shape']}  {r0['dtype']}  {r0['device']}   (copy of the input: {r0['copy_ms']:.2f} ms)\n"
-            f"{'row':34s} {'fwd ms':>8s} {'fwd+bwd ms':>11s} {'× BN+ReLU':>10s} {'fwd × BN':>9s} "
-            f"{'saved × input':>14s} {'fwd BW % copy':>14s} {'1st call s':>11s}")
-    lines = [f"{r['row']:34s} {r['fwd_ms']:8.2f} {r['fwdbwd_ms']:11.2f} {r['ratio']:10.2f} {r['fwd_ratio']:9.2f} "
-             f"{r['saved']:14.3f} {r['fwd_bw'] * 100:13.0f}% {r['first_s']:11.2f}" for r in rows]
-    return '\n'.join([head, '-' * len(head.split('\n')[1])] + lines)
-
-# %% ../nbs/01_fast.ipynb #c092
-def bench(
-    shapes:list=SHAPES, # input shapes
-    devices:list|None=None, # default: 'cpu', and 'cuda' when a GPU is present
-    quick:bool=False, # shorter timings (about a tenth)
-    cold:bool=False, # switch inductor's caches off, so that the first call shows the cold compile cost
-    **kwargs, # passed on to `bench_shape` (`timm`, `compile`, `rounds`, `min_time`)
-) -> list: # all rows of all tables
-    "Print one table per shape, device and dtype (float32; also bfloat16 on CUDA) and return all rows"
-    devices = devices or ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
-    if quick: kwargs = dict(min_time=0.2, rounds=3) | kwargs
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else '') + (', cold compiles' if cold else ''))
-    res = []
-    for dev, dt, s in [(d, t, s) for d in devices for t in [torch.float32] + ([torch.bfloat16] if d == 'cuda' else [])
-                       for s in shapes]:
-        if cold:
-            import torch._inductor.config as ic, warnings
-            with ic.patch(force_disable_caches=True), warnings.catch_warnings():
-                warnings.filterwarnings('ignore', message='.*force_disable_caches')
-                rows = bench_shape(s, dev, dt, **kwargs)
-        else: rows = bench_shape(s, dev, dt, **kwargs)
-        print('\n' + format_table(rows), flush=True)
-        res += rows
-    return res
-
-# %% ../nbs/01_fast.ipynb #c093
-def bench_main(argv=None):
-    "The `normbook-bench` command"
-    import argparse
-    p = argparse.ArgumentParser(prog='normbook-bench', description='Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd')
-    p.add_argument('--quick', action='store_true', help='shorter timings (about a tenth)')
-    p.add_argument('--shapes', default=None, help="e.g. '32,64,56,56;256,512' (default: the four shapes of issue 3)")
-    p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
-    p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
-    p.add_argument('--no-timm', action='store_true', help="skip timm's FilterResponseNormTlu2d")
-    p.add_argument('--cold', action='store_true', help="switch inductor's caches off: the first call shows the cold compile cost")
-    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-    a = p.parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
-    if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
-    bench(shapes, a.device, quick=a.quick, cold=a.cold, compile=not a.no_compile, timm=not a.no_timm)
