@@ -112,16 +112,16 @@ def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c027
-_MODES = ('eager', 'compile', 'reference')
-_state = dict(mode=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
+_MODES = ('auto', 'eager', 'compile', 'reference')
+_state = dict(mode=os.environ.get('NORMBOOK_FAST_MODE', 'auto'), compile_kwargs={}, compiled=None)
 if _state['mode'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['mode']!r}")
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
-    mode:str, # 'eager', 'compile' or 'reference'
+    mode:str, # 'auto', 'eager', 'compile' or 'reference'
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
-    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run: eager fused ops, `torch.compile`d, or the reference"
+    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run: Triton on CUDA, eager fused ops, `torch.compile`d, or the reference"
     if mode not in _MODES: raise ValueError(f"set_fast_mode expected one of {_MODES}, got {mode!r}")
     prev = _state['mode']
     if compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
@@ -209,7 +209,11 @@ def _triton():
             import triton, triton.language as tl
             for k in (_fwd_kernel, _bwd_kernel): k.__annotations__.update(HAS_TAU=tl.constexpr, BLOCK=tl.constexpr)
             _kernels.append((triton.jit(_fwd_kernel), triton.jit(_bwd_kernel)))
-        except ImportError: _kernels.append(None)
+        except ImportError: _kernels.append(None)   # no Triton: the eager path, silently
+        except Exception as e:
+            import warnings
+            warnings.warn(f"normbook: Triton could not be loaded ({type(e).__name__}: {e}); CUDA inputs take the eager PyTorch path")
+            _kernels.append(None)
     return _kernels[0]
 
 def _cfg(N:int) -> tuple:
@@ -245,13 +249,66 @@ def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
     sgp, sgx, sg = (part[..., i].reshape(r.shape) for i in range(3))
     return (dx,) + _param_grads(sg, sgp, sgx, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
 
+# %% ../nbs/01_fast.ipynb #t001
+_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+_TRITON_TOL = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 5e-2}  # relative error the self-check allows
+_triton_checked = {}  # (device, dtype, has τ) -> whether the kernels passed their self-check there
+
+def _triton_candidate(x:Tensor) -> bool:
+    "Whether the Triton kernels take `x`: a contiguous float CUDA tensor with spatial dims, and Triton importable"
+    return x.is_cuda and x.dim() > 2 and x.is_contiguous() and x.dtype in _TRITON_DTYPES and _triton() is not None
+
+# %% ../nbs/01_fast.ipynb #t003
+def _check_case(device, dtype, has_tau) -> tuple:
+    "A small input of the given kind, `(g, x, weight, bias, tau, eps)`: rows that end in a masked tail, a τ that clips"
+    gen = torch.Generator().manual_seed(0)
+    x, g = torch.randn(2, 3, 5, 7, generator=gen), torch.randn(2, 3, 5, 7, generator=gen)
+    w, b, t = (torch.randn(3, generator=gen) * .3 + o for o in (1., 0., 0.))
+    to = lambda v, dt=torch.float32: v.to(device, dt)
+    return to(g, dtype), to(x, dtype), to(w), to(b), (to(t) if has_tau else None), torch.full((3,), 1e-3, device=device)
+
+def _rel_err(a:Tensor, b:Tensor) -> float:
+    "‖a − b‖ / ‖b‖ in float64; inf when `a` is not finite"
+    a, b = a.double(), b.double()
+    return ((a - b).norm() / b.norm().clamp_min(1e-30)).item() if torch.isfinite(a).all() else math.inf
+
+# %% ../nbs/01_fast.ipynb #t005
+def _self_check(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Run the Triton forward and backward once on `_check_case` and compare with the eager path; warn and give False if they fail"
+    g, x, w, b, t, e = _check_case(device, dtype, has_tau)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
+    stage = 'forward'
+    try:
+        y, r = _triton_fwd(x, w, b, t, e); sync()
+        stage = 'backward'
+        got = (y, *_triton_bwd(g, x, r, w, b, t, e, True)); sync()
+    except Exception as ex: failed = f"failed in the {stage} kernel ({type(ex).__name__}: {str(ex).strip()[:300]})"
+    else:
+        y0, r0 = _fwd(x, w, b, t, e)
+        err = max(_rel_err(a, c) for a, c in zip(got, (y0, *_bwd(g, x, r0, w, b, t, e, True))) if c is not None)
+        if err <= _TRITON_TOL[dtype]: return True
+        failed = f"differ from the eager path by {err:.2g} (relative; tolerance {_TRITON_TOL[dtype]:g})"
+    import warnings
+    warnings.warn(f"normbook: the Triton FRN{'+TLU' if has_tau else ''} kernels for {str(dtype).replace('torch.', '')} on {device} "
+                  f"{failed}; that case takes the eager PyTorch path from now on", RuntimeWarning, stacklevel=2)
+    return False
+
+# %% ../nbs/01_fast.ipynb #t006
+def _triton_ok(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Whether the Triton kernels passed their self-check for this (device, dtype, τ or not); the check runs once"
+    key = (device, dtype, has_tau)
+    ok = _triton_checked.get(key)
+    if ok is None: ok = _triton_checked[key] = _self_check(device, dtype, has_tau)
+    return ok
+
 # %% ../nbs/01_fast.ipynb #c042
-def _pick_impl(x:Tensor) -> str:
+def _pick_impl(x:Tensor, has_tau:bool=True) -> str:
     "'triton', 'compile' or 'eager' for the input `x` under the current mode"
     if torch.compiler.is_compiling(): return 'eager'   # traced inline: inductor fuses it itself
-    if _state['mode'] == 'compile': return 'compile'
-    if (x.is_cuda and x.dim() > 2 and x.is_contiguous() and x.dtype in (torch.float32, torch.float16, torch.bfloat16)
-        and _triton() is not None): return 'triton'
+    mode = _state['mode']
+    if mode == 'compile': return 'compile'
+    if (mode == 'auto' and _triton_candidate(x) and os.environ.get('NORMBOOK_TRITON', '1') != '0'
+        and _triton_ok(x.device, x.dtype, has_tau)): return 'triton'
     return 'eager'
 
 # %% ../nbs/01_fast.ipynb #c045
@@ -259,7 +316,7 @@ class FRNTLUFunction(torch.autograd.Function):
     "FRN, then TLU when `tau` is not None, with the fused backward; saves only `x` and the (B, C) factor `r`"
     @staticmethod
     def forward(ctx, x, weight, bias, tau, eps):
-        impl = _pick_impl(x)
+        impl = _pick_impl(x, tau is not None)
         fwd = _triton_fwd if impl == 'triton' else _compiled()[0] if impl == 'compile' else _fwd
         y, r = fwd(x, weight, bias, tau, eps)
         ctx.impl, ctx.eps = impl, (None if isinstance(eps, Tensor) else eps)
