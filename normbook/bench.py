@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse, time
 import torch
 from torch import nn
-from .fast import set_fast_mode, saved_bytes
-from .layers import FRNTLU
+from torch import Tensor
+from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err
+from .layers import FRN, FRNTLU
 
 # %% auto #0
-__all__ = ['SHAPES', 'bench_shape', 'format_table', 'bench', 'bench_main']
+__all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_shape', 'format_table', 'bench',
+           'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'check_kernels', 'format_checks',
+           'bench_main']
 
 # %% ../nbs/10_bench.ipynb #c082
 SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
@@ -34,7 +37,7 @@ def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
 
 # %% ../nbs/10_bench.ipynb #c085
 def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bool=True) -> dict:
-    "The benchmark rows for `C` channels and `ndim`-dim inputs: name -> (module, fast mode or None)"
+    "The benchmark rows for `C` channels and `ndim`-dim inputs: name -> (module, fast mode or None); a name ending in channels_last gets that input"
     bn = nn.BatchNorm2d(C) if ndim == 4 else nn.BatchNorm1d(C)
     rows = {f"BN+ReLU ({'cuDNN' if device.type == 'cuda' else 'native'})": (nn.Sequential(bn, nn.ReLU()), None),
             'GroupNorm(32)+ReLU': (nn.Sequential(nn.GroupNorm(min(32, C), C), nn.ReLU()), None),
@@ -43,7 +46,9 @@ def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bo
         try: from timm.layers import FilterResponseNormTlu2d
         except ImportError: FilterResponseNormTlu2d = None
         if FilterResponseNormTlu2d: rows['timm FilterResponseNormTlu2d'] = (FilterResponseNormTlu2d(C), None)
+    if device.type == 'cuda' and ndim > 2: rows['normbook FRNTLU Triton'] = (FRNTLU(C), 'auto')
     rows['normbook FRNTLU eager'] = (FRNTLU(C), 'eager')
+    if device.type == 'cuda' and ndim == 4: rows['normbook FRNTLU, channels_last'] = (FRNTLU(C), 'auto')  # the eager fallback
     if compile:
         rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
         rows['normbook FRNTLU in compiled model'] = (torch.compile(FRNTLU(C)), 'eager')
@@ -66,13 +71,16 @@ def _sync(device):
 def _prepare(shape, device, dtype, timm, compile) -> tuple:
     "Functions to time (forward and forward+backward of each row, and a copy) and each row's first-call time and saved bytes"
     x = torch.randn(*shape, device=device, dtype=dtype)
-    xr, g = x.clone().requires_grad_(), torch.randn_like(x)
+    g = torch.randn_like(x)
+    ins = {False: (x.clone().requires_grad_(), g)}
+    if len(shape) == 4: ins[True] = tuple(v.contiguous(memory_format=torch.channels_last) for v in (x, g))
     fns, info = {'copy': lambda: x.clone()}, {}
     for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
         m = m.to(device=device, dtype=dtype)
-        f, ps = _in_mode(m, mode), list(m.parameters())
-        fns[name, 'fwd'] = lambda f=f: f(xr)
-        fns[name, 'fwd+bwd'] = lambda f=f, ps=ps: torch.autograd.grad(f(xr), [xr, *ps], g)
+        (xr, gr), f, ps = ins[name.endswith('channels_last')], _in_mode(m, mode), list(m.parameters())
+        xr.requires_grad_()
+        fns[name, 'fwd'] = lambda f=f, xr=xr: f(xr)
+        fns[name, 'fwd+bwd'] = lambda f=f, ps=ps, xr=xr, gr=gr: torch.autograd.grad(f(xr), [xr, *ps], gr)
         t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
         info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)
     return fns, info
@@ -135,12 +143,130 @@ def bench(
         res += rows
     return res
 
+# %% ../nbs/10_bench.ipynb #r001
+TRAIN_CASES = [('mininet', 4, 28), ('mininet', 128, 28), ('xresnet18', 8, 64), ('xresnet18', 64, 64)]  # (model, batch, pixels)
+TRAIN_NORMS = {'BN+ReLU': 'bn', 'GroupNorm+ReLU': 'gn', 'FRN+TLU': 'frntlu'}  # row -> norm name; the first is the baseline
+
+# %% ../nbs/10_bench.ipynb #r002
+def _train_step(model:nn.Module, x:Tensor, y:Tensor):
+    "A function that makes one plain training step of `model` on `(x, y)`: forward, cross-entropy, backward, SGD"
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    def step():
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+# %% ../nbs/10_bench.ipynb #r004
+def bench_train(
+    model:str='mininet', # a `normbook.models.get_model` name
+    bs:int=4, # batch size
+    size:int=28, # image side in pixels
+    device:str='cpu', # 'cpu' or 'cuda'
+    norms:dict=TRAIN_NORMS, # row name -> norm name; ratios are to every row
+    min_time:float=2., # seconds of timing per row
+    rounds:int=5, # interleaved blocks
+) -> list: # one dict per norm
+    "Training steps of `model` with each norm in `norms`, timed in interleaved blocks, with throughput ratios between rows"
+    from normbook.models import get_model
+    device, c_in = torch.device(device), 1 if model == 'mininet' else 3
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(bs, c_in, size, size, generator=gen).to(device), torch.randint(0, 10, (bs,), generator=gen).to(device)
+    fns = {}
+    for name, norm in norms.items():
+        torch.manual_seed(0)
+        fns[name] = _train_step(get_model(model, c_in=c_in, n_out=10, norm=norm).to(device).train(), x, y)
+    t = _time_all(fns, min_time, rounds)
+    return [dict(model=model, bs=bs, size=size, device=device.type, row=n, step_ms=t[n] * 1e3, imgs_per_s=bs / t[n],
+                 **{f'vs {o}': t[o] / t[n] for o in t if o != n}) for n in t]
+
+# %% ../nbs/10_bench.ipynb #r006
+def format_train(rows:list) -> str:
+    "The rows of `bench_train` calls as one text table, one line per case: images per second and FRN+TLU's ratios"
+    cases = list(dict.fromkeys((r['model'], r['bs'], r['size']) for r in rows))
+    names = list(dict.fromkeys(r['row'] for r in rows))
+    head = f"{'model':10s} {'batch':>5s} {'px':>4s} " + ' '.join(f"{n + ' img/s':>20s}" for n in names)
+    others = [n for n in names if n != 'FRN+TLU']
+    head += ''.join(f"  {'FRN+TLU / ' + o:>24s}" for o in others)
+    lines = [head, '-' * len(head)]
+    for c in cases:
+        rs = {r['row']: r for r in rows if (r['model'], r['bs'], r['size']) == c}
+        lines.append(f"{c[0]:10s} {c[1]:5d} {c[2]:4d} " + ' '.join(f"{rs[n]['imgs_per_s']:20.1f}" for n in names)
+                     + ''.join(f"  {rs['FRN+TLU'][f'vs {o}']:23.2f}×" for o in others))
+    return '\n'.join(lines)
+
+# %% ../nbs/10_bench.ipynb #r008
+def bench_train_all(
+    cases:list=TRAIN_CASES, # (model, batch size, pixels)
+    device:str='cpu', # 'cpu' or 'cuda'
+    quick:bool=False, # shorter timings
+    **kwargs, # passed on to `bench_train`
+) -> list: # all rows
+    "Print the training-throughput table for every case and return its rows"
+    if quick: kwargs = dict(min_time=0.5, rounds=3) | kwargs
+    rows = []
+    for model, bs, size in cases: rows += bench_train(model, bs, size, device, **kwargs)
+    print(format_train(rows), flush=True)
+    return rows
+
+def train_targets(rows:list) -> list:
+    "The cases where FRN+TLU trains slower than another norm, as (model, batch, pixels, other norm, ratio)"
+    return [(r['model'], r['bs'], r['size'], k[3:], v) for r in rows if r['row'] == 'FRN+TLU'
+            for k, v in r.items() if k.startswith('vs ') and v < 1]
+
+# %% ../nbs/10_bench.ipynb #g001
+CHECK_CASES = [((8, 64, 28, 28), 'contiguous'), ((4, 16, 50, 50), 'contiguous'), ((2, 8, 3000), 'contiguous'),
+               ((2, 8, 3, 4, 5), 'contiguous'), ((64, 32, 1, 1), 'contiguous'), ((16, 32), 'contiguous'),
+               ((4, 16, 9, 9), 'channels_last'), ((4, 16, 9, 9), 'transposed')]  # (shape, layout)
+CHECK_TOL = {torch.float32: 1e-5, torch.float16: 5e-3, torch.bfloat16: 3e-2}  # relative error allowed per dtype
+
+# %% ../nbs/10_bench.ipynb #g002
+def _layout(x:Tensor, layout:str) -> Tensor:
+    "`x` as a 'contiguous', 'channels_last' or 'transposed' (last two dims swapped, not contiguous) tensor"
+    if layout == 'channels_last': return x.contiguous(memory_format=torch.channels_last)
+    return x.transpose(-1, -2) if layout == 'transposed' else x
+
+def _check_one(shape, layout, dtype, tau, device) -> dict:
+    "The default path against `set_fast_mode('eager')` on one input: the largest relative error and the path taken"
+    torch.manual_seed(0)
+    m = (FRNTLU if tau else FRN)(shape[1], learnable_eps=True).to(device)
+    with torch.no_grad():
+        for n, p in m.named_parameters(): p.copy_(torch.randn_like(p) * 0.3 + (1. if n == 'weight' else 0.02 if n == 'eps_l' else 0.))
+    x = _layout(torch.randn(*shape, device=device).to(dtype), layout)
+    g, res = torch.randn_like(x), []
+    for mode in ('auto', 'eager'):
+        prev = set_fast_mode(mode)
+        try:
+            xr = x.detach().requires_grad_(); out = m(xr)
+            res.append([out, *torch.autograd.grad(out, [xr, *m.parameters()], g)])
+        finally: set_fast_mode(prev)
+    err, path = max(_rel_err(a, b) for a, b in zip(*res)), _pick_impl(x, tau)
+    want = 'triton' if layout == 'contiguous' and len(shape) > 2 else 'eager'
+    return dict(shape=tuple(x.shape), layout=layout, dtype=str(dtype).replace('torch.', ''), tau=tau, path=path, want=want,
+                err=err, ok=err <= CHECK_TOL[dtype] and path == want)
+
+# %% ../nbs/10_bench.ipynb #g003
+def check_kernels(
+    device:str='cuda', # the device to check on
+    dtypes:tuple=(torch.float32, torch.float16, torch.bfloat16), # input dtypes (parameters stay float32)
+    cases:list=CHECK_CASES, # (shape, layout) pairs
+) -> list: # one dict per case, dtype and τ; `ok` when the error is within `CHECK_TOL` and the path is the expected one
+    "The default path (Triton on CUDA) against `set_fast_mode('eager')`: output and every gradient, and the path each input took"
+    return [_check_one(s, l, dt, tau, torch.device(device)) for s, l in cases for dt in dtypes for tau in (True, False)]
+
+def format_checks(rows:list) -> str:
+    "The rows of `check_kernels` as a markdown table"
+    out = ['| shape | layout | dtype | τ | path | relative error | ok |', '|---|---|---|---|---|---|---|']
+    return '\n'.join(out + [f"| {r['shape']} | {r['layout']} | {r['dtype']} | {'yes' if r['tau'] else 'no'} | {r['path']} "
+                             f"| {r['err']:.1e} | {'yes' if r['ok'] else '**no** (expected ' + r['want'] + ')'} |" for r in rows])
+
 # %% ../nbs/10_bench.ipynb #c093
 def bench_main(argv=None):
     "The `normbook-bench` command"
-    import argparse
     p = argparse.ArgumentParser(prog='normbook-bench', description='Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd')
+    p.add_argument('--train', action='store_true', help='the training-throughput table (FRN+TLU, BN+ReLU, GroupNorm) instead')
     p.add_argument('--quick', action='store_true', help='shorter timings (about a tenth)')
+    p.add_argument('--cases', default=None, help="with --train, e.g. 'mininet,4,28;xresnet18,8,64' (default: `TRAIN_CASES`)")
     p.add_argument('--shapes', default=None, help="e.g. '32,64,56,56;256,512' (default: the four shapes of `SHAPES`)")
     p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
     p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
@@ -149,6 +275,10 @@ def bench_main(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
     if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
+    if a.train:
+        cases = [(m, int(b), int(s)) for m, b, s in (c.split(',') for c in a.cases.split(';'))] if a.cases else TRAIN_CASES
+        for d in a.device or ['cpu'] + (['cuda'] if torch.cuda.is_available() else []): bench_train_all(cases, d, a.quick)
+        return
+    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
     bench(shapes, a.device, quick=a.quick, cold=a.cold, compile=not a.no_compile, timm=not a.no_timm)
