@@ -231,11 +231,14 @@ def _triton_fwd(x, weight, bias, tau, eps):
                            HAS_TAU=tau is not None, BLOCK=BLOCK, num_warps=nw)
     return y, _bcast(r, x)
 
+_eps_vecs = {}  # (ε, C, device) -> its (C,) tensor: a fixed ε costs no fill kernel per call
 def _eps_vec(eps, x:Tensor) -> Tensor:
     "ε as a contiguous float32 (C,) tensor on the device of `x`"
     C = x.shape[1]
-    return (eps.to(x.device, torch.float32).expand(C) if isinstance(eps, Tensor)
-            else torch.full((C,), float(eps), device=x.device, dtype=torch.float32)).contiguous()
+    if isinstance(eps, Tensor): return eps.to(x.device, torch.float32).expand(C).contiguous()
+    key = (float(eps), C, x.device)
+    if key not in _eps_vecs: _eps_vecs[key] = torch.full((C,), float(eps), device=x.device, dtype=torch.float32)
+    return _eps_vecs[key]
 
 # %% ../nbs/01_fast.ipynb #c040
 def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
