@@ -167,13 +167,10 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
 # %% ../nbs/01_fast.ipynb #c036
 def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
     # one program per row: the sums of g', g'x and g, then dx = s*g' - s*r^2*mean(g'x)*x
-    row = tl.program_id(0)
-    c = row % C
+    row = tl.program_id(0); c = row % C
     base = row.to(tl.int64) * N
-    r = tl.load(R + row)
-    s = r * tl.load(W + c).to(tl.float32)
-    b = tl.load(Bi + c).to(tl.float32)
-    t = tl.load(T + c).to(tl.float32)
+    r = tl.load(R + row); s = r * tl.load(W + c).to(tl.float32)
+    b = tl.load(Bi + c).to(tl.float32); t = tl.load(T + c).to(tl.float32)
     a_gp = tl.zeros([BLOCK], dtype=tl.float32)
     a_gx = tl.zeros([BLOCK], dtype=tl.float32)
     a_g = tl.zeros([BLOCK], dtype=tl.float32)
@@ -186,8 +183,7 @@ def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl
         a_gp += gp
         a_gx += gp * xv
         a_g += gv
-    sgx = tl.sum(a_gx, axis=0)
-    k = -s * r * r * sgx / N
+    sgx = tl.sum(a_gx, axis=0); k = -s * r * r * sgx / N
     for start in range(0, N, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
