@@ -297,7 +297,9 @@ def _triton_ok(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
     "Whether the Triton kernels passed their self-check for this (device, dtype, τ or not); the check runs once"
     key = (device, dtype, has_tau)
     ok = _triton_checked.get(key)
-    if ok is None: ok = _triton_checked[key] = _self_check(device, dtype, has_tau)
+    if ok is None:
+        with torch.autocast(device.type, enabled=False):   # the check compares kernels, in no precision context
+            ok = _triton_checked[key] = _self_check(device, dtype, has_tau)
     return ok
 
 # %% ../nbs/01_fast.ipynb #c042
