@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 STAMP := .venv/.normbook-installed
 
-.PHONY: demo test docs readme export clean-nbs system
+.PHONY: demo test test-gpu docs readme export clean-nbs system
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv .venv
@@ -21,6 +21,11 @@ demo: $(STAMP)
 
 test: $(STAMP) system
 	@$(PY) tools/run_tests.py
+
+# every check that needs a CUDA device, written to gpu_report.md; without CUDA it says so and exits 0
+test-gpu: $(STAMP)
+	@if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then bash tools/setup_system.sh; fi
+	@$(PY) tools/test_gpu.py --out gpu_report.md
 
 docs: $(STAMP)
 	@$(PY) tools/build_docs.py

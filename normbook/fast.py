@@ -1,4 +1,4 @@
-"""A fused FRN+TLU autograd Function that keeps one tensor for backward, a `torch.compile` switch, Triton kernels for CUDA, and the `normbook-bench` benchmark
+"""A fused FRN+TLU autograd Function that keeps one tensor for backward, a `torch.compile` switch, and Triton kernels for CUDA
 
 Docs: https://normbook.github.io/normbook/fast.html.md"""
 
@@ -13,8 +13,7 @@ from torch import Tensor
 from .math import _bcast, _stat_dtype, _check_x, _check_params, _check_eps, frn_forward, frn_backward, tlu_backward
 
 # %% auto #0
-__all__ = ['SHAPES', 'set_fast_mode', 'get_fast_mode', 'fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes',
-           'bench_shape', 'format_table', 'bench', 'bench_main']
+__all__ = ['set_fast_mode', 'get_fast_mode', 'fast_mode', 'FRNTLUFunction', 'frntlu_fast', 'frn_fast', 'saved_bytes']
 
 # %% ../nbs/01_fast.ipynb #c007
 def _ssum(t:Tensor, dims:tuple) -> Tensor:
@@ -96,7 +95,7 @@ def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c027
-_MODES = ('eager', 'compile', 'reference')
+_MODES = ('auto', 'eager', 'compile', 'reference')
 
 class _State(dict):
     "The fast path's settings: `_state['mode']` is local to each thread (starting from `'default'`), the rest is shared"
@@ -106,15 +105,15 @@ class _State(dict):
         if k == 'mode': self._local.mode = v
         else: super().__setitem__(k, v)
 
-_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'eager'), compile_kwargs={}, compiled=None)
+_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'auto'), compile_kwargs={}, compiled=None)
 if _state['default'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['default']!r}")
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
-    mode:str, # 'eager', 'compile' or 'reference'
+    mode:str, # 'auto', 'eager', 'compile' or 'reference'
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
-    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: eager fused ops, `torch.compile`d, or the reference"
+    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: Triton on CUDA, eager fused ops, `torch.compile`d, or the reference"
     if mode not in _MODES: raise ValueError(f"set_fast_mode expected one of {_MODES}, got {mode!r}")
     prev = _state['mode']
     if mode == 'compile' and compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
@@ -146,7 +145,7 @@ def _compiled() -> tuple:
 
 # %% ../nbs/01_fast.ipynb #c035
 def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
-    # one program per (sample, channel) row of N elements: mean square, then max(x*s + b, t)
+    # one program per (sample, channel) row of N elements: mean square, then max(x*s + b, t) with NaN kept
     row = tl.program_id(0)
     c = row % C
     base = row.to(tl.int64) * N
@@ -164,20 +163,17 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
         yv = xv * s + b
         if HAS_TAU:
             t = tl.load(T + c).to(tl.float32)
-            yv = tl.where(yv > t, yv, t)
+            yv = tl.where(yv < t, t, yv)   # NaN stays NaN, as in torch.maximum
         tl.store(Y + base + offs, yv.to(Y.dtype.element_ty), mask=offs < N)
     tl.store(R + row, r)
 
 # %% ../nbs/01_fast.ipynb #c036
 def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
     # one program per row: the sums of g', g'x and g, then dx = s*g' - s*r^2*mean(g'x)*x
-    row = tl.program_id(0)
-    c = row % C
+    row = tl.program_id(0); c = row % C
     base = row.to(tl.int64) * N
-    r = tl.load(R + row)
-    s = r * tl.load(W + c).to(tl.float32)
-    b = tl.load(Bi + c).to(tl.float32)
-    t = tl.load(T + c).to(tl.float32)
+    r = tl.load(R + row); s = r * tl.load(W + c).to(tl.float32)
+    b = tl.load(Bi + c).to(tl.float32); t = tl.load(T + c).to(tl.float32)
     a_gp = tl.zeros([BLOCK], dtype=tl.float32)
     a_gx = tl.zeros([BLOCK], dtype=tl.float32)
     a_g = tl.zeros([BLOCK], dtype=tl.float32)
@@ -186,18 +182,17 @@ def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gv = tl.load(G + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gp = gv
-        if HAS_TAU: gp = tl.where(xv * s + b > t, gv, 0.)
+        if HAS_TAU: gp = tl.where(xv * s + b <= t, 0., gv)   # a NaN passes its gradient, as ReLU's does
         a_gp += gp
         a_gx += gp * xv
         a_g += gv
-    sgx = tl.sum(a_gx, axis=0)
-    k = -s * r * r * sgx / N
+    sgx = tl.sum(a_gx, axis=0); k = -s * r * r * sgx / N
     for start in range(0, N, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gv = tl.load(G + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gp = gv
-        if HAS_TAU: gp = tl.where(xv * s + b > t, gv, 0.)
+        if HAS_TAU: gp = tl.where(xv * s + b <= t, 0., gv)   # a NaN passes its gradient, as ReLU's does
         tl.store(DX + base + offs, (gp * s + xv * k).to(DX.dtype.element_ty), mask=offs < N)
     tl.store(P + row * 3, tl.sum(a_gp, axis=0))
     tl.store(P + row * 3 + 1, sgx)
@@ -213,7 +208,11 @@ def _triton():
             import triton, triton.language as tl
             for k in (_fwd_kernel, _bwd_kernel): k.__annotations__.update(HAS_TAU=tl.constexpr, BLOCK=tl.constexpr)
             _kernels.append((triton.jit(_fwd_kernel), triton.jit(_bwd_kernel)))
-        except ImportError: _kernels.append(None)
+        except ImportError: _kernels.append(None)   # no Triton: the eager path, silently
+        except Exception as e:
+            import warnings
+            warnings.warn(f"normbook: Triton could not be loaded ({type(e).__name__}: {e}); CUDA inputs take the eager PyTorch path")
+            _kernels.append(None)
     return _kernels[0]
 
 def _cfg(N:int) -> tuple:
@@ -231,11 +230,14 @@ def _triton_fwd(x, weight, bias, tau, eps):
                            HAS_TAU=tau is not None, BLOCK=BLOCK, num_warps=nw)
     return y, _bcast(r, x)
 
+_eps_vecs = {}  # (ε, C, device) -> its (C,) tensor: a fixed ε costs no fill kernel per call
 def _eps_vec(eps, x:Tensor) -> Tensor:
     "ε as a contiguous float32 (C,) tensor on the device of `x`"
     C = x.shape[1]
-    return (eps.to(x.device, torch.float32).expand(C) if isinstance(eps, Tensor)
-            else torch.full((C,), float(eps), device=x.device, dtype=torch.float32)).contiguous()
+    if isinstance(eps, Tensor): return eps.to(x.device, torch.float32).expand(C).contiguous()
+    key = (float(eps), C, x.device)
+    if key not in _eps_vecs: _eps_vecs[key] = torch.full((C,), float(eps), device=x.device, dtype=torch.float32)
+    return _eps_vecs[key]
 
 # %% ../nbs/01_fast.ipynb #c040
 def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
@@ -249,13 +251,68 @@ def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
     sgp, sgx, sg = (part[..., i].reshape(r.shape) for i in range(3))
     return (dx,) + _param_grads(sg, sgp, sgx, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
 
+# %% ../nbs/01_fast.ipynb #t001
+_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+_TRITON_TOL = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 5e-2}  # relative error the self-check allows
+_triton_checked = {}  # (device, dtype, has τ) -> whether the kernels passed their self-check there
+
+def _triton_candidate(x:Tensor) -> bool:
+    "Whether the Triton kernels take `x`: a contiguous float CUDA tensor with more than one spatial position, and Triton importable"
+    return x.is_cuda and x.dim() > 2 and math.prod(x.shape[2:]) > 1 and x.is_contiguous() and x.dtype in _TRITON_DTYPES and _triton() is not None
+
+# %% ../nbs/01_fast.ipynb #t003
+def _check_case(device, dtype, has_tau) -> tuple:
+    "A small input of the given kind, `(g, x, weight, bias, tau, eps)`: rows that end in a masked tail, a τ that clips"
+    gen = torch.Generator().manual_seed(0)
+    x, g = torch.randn(2, 3, 5, 7, generator=gen), torch.randn(2, 3, 5, 7, generator=gen)
+    w, b, t = (torch.randn(3, generator=gen) * .3 + o for o in (1., 0., 0.))
+    to = lambda v, dt=torch.float32: v.to(device, dt)
+    return to(g, dtype), to(x, dtype), to(w), to(b), (to(t) if has_tau else None), torch.full((3,), 1e-3, device=device)
+
+def _rel_err(a:Tensor, b:Tensor) -> float:
+    "‖a − b‖ / ‖b‖ in float64; inf when `a` is not finite"
+    a, b = a.double(), b.double()
+    return ((a - b).norm() / b.norm().clamp_min(1e-30)).item() if torch.isfinite(a).all() else math.inf
+
+# %% ../nbs/01_fast.ipynb #t005
+def _self_check(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Run the Triton forward and backward once on `_check_case` and compare with the eager path; warn and give False if they fail"
+    g, x, w, b, t, e = _check_case(device, dtype, has_tau)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
+    stage = 'forward'
+    try:
+        y, r = _triton_fwd(x, w, b, t, e); sync()
+        stage = 'backward'
+        got = (y, *_triton_bwd(g, x, r, w, b, t, e, True)); sync()
+    except Exception as ex: failed = f"failed in the {stage} kernel ({type(ex).__name__}: {str(ex).strip()[:300]})"
+    else:
+        y0, r0 = _fwd(x, w, b, t, e)
+        err = max(_rel_err(a, c) for a, c in zip(got, (y0, *_bwd(g, x, r0, w, b, t, e, True))) if c is not None)
+        if err <= _TRITON_TOL[dtype]: return True
+        failed = f"differ from the eager path by {err:.2g} (relative; tolerance {_TRITON_TOL[dtype]:g})"
+    import warnings
+    warnings.warn(f"normbook: the Triton FRN{'+TLU' if has_tau else ''} kernels for {str(dtype).replace('torch.', '')} on {device} "
+                  f"{failed}; that case takes the eager PyTorch path from now on", RuntimeWarning, stacklevel=2)
+    return False
+
+# %% ../nbs/01_fast.ipynb #t006
+def _triton_ok(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Whether the Triton kernels passed their self-check for this (device, dtype, τ or not); the check runs once"
+    key = (device, dtype, has_tau)
+    ok = _triton_checked.get(key)
+    if ok is None:
+        with torch.autocast(device.type, enabled=False):   # the check compares kernels, in no precision context
+            ok = _triton_checked[key] = _self_check(device, dtype, has_tau)
+    return ok
+
 # %% ../nbs/01_fast.ipynb #c042
-def _pick_impl(x:Tensor) -> str:
+def _pick_impl(x:Tensor, has_tau:bool=True) -> str:
     "'triton', 'compile' or 'eager' for the input `x` under the current mode"
     if torch.compiler.is_compiling(): return 'eager'   # traced inline: inductor fuses it itself
-    if _state['mode'] == 'compile': return 'compile'
-    if (x.is_cuda and x.dim() > 2 and x.is_contiguous() and x.dtype in (torch.float32, torch.float16, torch.bfloat16)
-        and _triton() is not None): return 'triton'
+    mode = _state['mode']
+    if mode == 'compile': return 'compile'
+    if (mode == 'auto' and _triton_candidate(x) and os.environ.get('NORMBOOK_TRITON', '1') != '0'
+        and _triton_ok(x.device, x.dtype, has_tau)): return 'triton'
     return 'eager'
 
 # %% ../nbs/01_fast.ipynb #c044b
@@ -274,7 +331,7 @@ class FRNTLUFunction(torch.autograd.Function):
     "FRN, then TLU when `tau` is not None, with the fused backward; saves only `x` and the (B, C) factor `r`"
     @staticmethod
     def forward(ctx, x, weight, bias, tau, eps):
-        impl = _pick_impl(x) if x.numel() else 'eager'   # an empty input has nothing to compute
+        impl = _pick_impl(x, tau is not None) if x.numel() else 'eager'   # an empty input has nothing to compute
         fwd = _triton_fwd if impl == 'triton' else _compiled()[0] if impl == 'compile' else _fwd
         y, r = fwd(x, weight, bias, tau, eps)
         ctx.impl, ctx.eps = impl, (None if isinstance(eps, Tensor) else eps)
@@ -326,143 +383,3 @@ def saved_bytes(
         return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): fn(*args)
     return sum(seen.values())
-
-# %% ../nbs/01_fast.ipynb #c082
-SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
-
-# %% ../nbs/01_fast.ipynb #c083
-def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
-    "Median seconds per call of each function in `fns`, from `rounds` interleaved blocks after a warm-up"
-    from torch.utils import benchmark
-    timers = {k: benchmark.Timer(stmt='f()', globals={'f': f}) for k, f in fns.items()}
-    number = {}
-    for k, t in timers.items():
-        t.timeit(1)
-        number[k] = max(1, round(min_time / rounds / max(t.timeit(2).median, 1e-7)))
-    times = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, t in timers.items(): times[k].append(t.timeit(number[k]).median)
-    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-
-# %% ../nbs/01_fast.ipynb #c085
-def _bench_rows(C:int, ndim:int, device:torch.device, timm:bool=True, compile:bool=True) -> dict:
-    "The benchmark rows for `C` channels and `ndim`-dim inputs: name -> (module, fast mode or None)"
-    from torch import nn
-    from normbook.layers import FRNTLU
-    bn = nn.BatchNorm2d(C) if ndim == 4 else nn.BatchNorm1d(C)
-    rows = {f"BN+ReLU ({'cuDNN' if device.type == 'cuda' else 'native'})": (nn.Sequential(bn, nn.ReLU()), None),
-            'GroupNorm(32)+ReLU': (nn.Sequential(nn.GroupNorm(min(32, C), C), nn.ReLU()), None),
-            'plain-autograd FRN+TLU': (FRNTLU(C), 'reference')}
-    if timm and ndim == 4:
-        try: from timm.layers import FilterResponseNormTlu2d
-        except ImportError: FilterResponseNormTlu2d = None
-        if FilterResponseNormTlu2d: rows['timm FilterResponseNormTlu2d'] = (FilterResponseNormTlu2d(C), None)
-    rows['normbook FRNTLU eager'] = (FRNTLU(C), 'eager')
-    if compile:
-        rows['normbook FRNTLU compiled'] = (FRNTLU(C), 'compile')
-        rows['normbook FRNTLU in compiled model'] = (torch.compile(FRNTLU(C)), 'eager')
-    return rows
-
-# %% ../nbs/01_fast.ipynb #c086
-def _in_mode(m, mode:str|None):
-    "`m` called under fast mode `mode` (`m` itself when None)"
-    if mode is None: return m
-    def f(x):
-        prev = set_fast_mode(mode)
-        try: return m(x)
-        finally: set_fast_mode(prev)
-    return f
-
-def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-# %% ../nbs/01_fast.ipynb #c087
-def _prepare(shape, device, dtype, timm, compile) -> tuple:
-    "Functions to time (forward and forward+backward of each row, and a copy) and each row's first-call time and saved bytes"
-    x = torch.randn(*shape, device=device, dtype=dtype)
-    xr, g = x.clone().requires_grad_(), torch.randn_like(x)
-    fns, info = {'copy': lambda: x.clone()}, {}
-    for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
-        m = m.to(device=device, dtype=dtype)
-        f, ps = _in_mode(m, mode), list(m.parameters())
-        fns[name, 'fwd'] = lambda f=f: f(xr)
-        fns[name, 'fwd+bwd'] = lambda f=f, ps=ps: torch.autograd.grad(f(xr), [xr, *ps], g)
-        t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
-        info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)
-    return fns, info
-
-# %% ../nbs/01_fast.ipynb #c088
-def bench_shape(
-    shape:tuple, # input shape (B, C, *spatial)
-    device:str='cpu', # 'cpu' or 'cuda'
-    dtype:torch.dtype=torch.float32, # input and parameter dtype
-    min_time:float=1., # seconds of timing per measurement
-    rounds:int=5, # interleaved blocks per measurement
-    timm:bool=True, # include timm's FilterResponseNormTlu2d when timm is installed
-    compile:bool=True, # include the `set_fast_mode('compile')` row
-) -> list: # one dict per row
-    "Time every benchmark row on one input shape; ratios are to the BN+ReLU row of the same run"
-    device = torch.device(device)
-    if compile: torch._dynamo.reset()  # every shape pays its own compile, and no recompile limit is hit
-    fns, info = _prepare(shape, device, dtype, timm, compile)
-    t = _time_all(fns, min_time, rounds)
-    base = next(iter(info))
-    return [dict(shape=tuple(shape), device=device.type, dtype=str(dtype).replace('torch.', ''), row=name,
-                 fwd_ms=t[name, 'fwd'] * 1e3, fwdbwd_ms=t[name, 'fwd+bwd'] * 1e3,
-                 ratio=t[name, 'fwd+bwd'] / t[base, 'fwd+bwd'], fwd_ratio=t[name, 'fwd'] / t[base, 'fwd'],
-                 fwd_bw=t['copy'] / t[name, 'fwd'], copy_ms=t['copy'] * 1e3, **info[name]) for name in info]
-
-# %% ../nbs/01_fast.ipynb #c089
-def format_table(rows:list) -> str:
-    "The rows of one `bench_shape` call as a text table"
-    r0 = rows[0]
-    head = (f"shape {r0['shape']}  {r0['dtype']}  {r0['device']}   (copy of the input: {r0['copy_ms']:.2f} ms)\n"
-            f"{'row':34s} {'fwd ms':>8s} {'fwd+bwd ms':>11s} {'× BN+ReLU':>10s} {'fwd × BN':>9s} "
-            f"{'saved × input':>14s} {'fwd BW % copy':>14s} {'1st call s':>11s}")
-    lines = [f"{r['row']:34s} {r['fwd_ms']:8.2f} {r['fwdbwd_ms']:11.2f} {r['ratio']:10.2f} {r['fwd_ratio']:9.2f} "
-             f"{r['saved']:14.3f} {r['fwd_bw'] * 100:13.0f}% {r['first_s']:11.2f}" for r in rows]
-    return '\n'.join([head, '-' * len(head.split('\n')[1])] + lines)
-
-# %% ../nbs/01_fast.ipynb #c092
-def bench(
-    shapes:list=SHAPES, # input shapes
-    devices:list|None=None, # default: 'cpu', and 'cuda' when a GPU is present
-    quick:bool=False, # shorter timings (about a tenth)
-    cold:bool=False, # switch inductor's caches off, so that the first call shows the cold compile cost
-    **kwargs, # passed on to `bench_shape` (`timm`, `compile`, `rounds`, `min_time`)
-) -> list: # all rows of all tables
-    "Print one table per shape, device and dtype (float32; also bfloat16 on CUDA) and return all rows"
-    devices = devices or ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
-    if quick: kwargs = dict(min_time=0.2, rounds=3) | kwargs
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else '') + (', cold compiles' if cold else ''))
-    res = []
-    for dev, dt, s in [(d, t, s) for d in devices for t in [torch.float32] + ([torch.bfloat16] if d == 'cuda' else [])
-                       for s in shapes]:
-        if cold:
-            import torch._inductor.config as ic, warnings
-            with ic.patch(force_disable_caches=True), warnings.catch_warnings():
-                warnings.filterwarnings('ignore', message='.*force_disable_caches')
-                rows = bench_shape(s, dev, dt, **kwargs)
-        else: rows = bench_shape(s, dev, dt, **kwargs)
-        print('\n' + format_table(rows), flush=True)
-        res += rows
-    return res
-
-# %% ../nbs/01_fast.ipynb #c093
-def bench_main(argv=None):
-    "The `normbook-bench` command"
-    import argparse
-    p = argparse.ArgumentParser(prog='normbook-bench', description='Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd')
-    p.add_argument('--quick', action='store_true', help='shorter timings (about a tenth)')
-    p.add_argument('--shapes', default=None, help="e.g. '32,64,56,56;256,512' (default: the four shapes of issue 3)")
-    p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
-    p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
-    p.add_argument('--no-timm', action='store_true', help="skip timm's FilterResponseNormTlu2d")
-    p.add_argument('--cold', action='store_true', help="switch inductor's caches off: the first call shows the cold compile cost")
-    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-    a = p.parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
-    if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
-    bench(shapes, a.device, quick=a.quick, cold=a.cold, compile=not a.no_compile, timm=not a.no_timm)
