@@ -115,9 +115,9 @@ def _tensor_dsets(xt, yt, xv, yv, classes) -> Datasets:
     return Datasets(items, [[ItemGetter(0), ToImage()], [ItemGetter(1), Categorize(vocab=classes, sort=False)]], splits=splits)
 
 def _tensor_dls(xt, yt, xv, yv, stats, classes, bs, seed, device, batch_tfms=()) -> DataLoaders:
-    "`DataLoaders` over in-memory images: scaled to [0, 1], normalized with `stats`, then `batch_tfms` (training only)"
+    "`DataLoaders` over in-memory images (no worker processes): scaled to [0, 1], normalized with `stats`, then `batch_tfms`"
     dls = _tensor_dsets(xt, yt, xv, yv, classes).dataloaders(
-        bs=bs, device=device, drop_last=len(xt) >= 2*bs, after_batch=[IntToFloatTensor(), Normalize.from_stats(*stats), *batch_tfms])
+        bs=bs, device=device, drop_last=len(xt) >= 2*bs, num_workers=0, after_batch=[IntToFloatTensor(), Normalize.from_stats(*stats), *batch_tfms])
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
     return dls
 
