@@ -254,7 +254,7 @@ def _xstem(c_in, stem_szs, ks, preact, **k):
 
 # %% ../nbs/05_models.ipynb #c040
 class XResNet(nn.Sequential):
-    "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE"
+    "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE; FRN learns ε"
     def __init__(self, expansion:int, layers:list, c_in:int=3, n_out:int=1000, norm='bn', act=None,
                  preact:bool=False, # pre-activation (ResNetV2) blocks
                  p:float=0.0, ndim:int=2, ks:int=3,
@@ -292,17 +292,17 @@ def zero_init_residuals(m:nn.Module) -> nn.Module:
 # %% ../nbs/05_models.ipynb #c045
 @delegates(XResNet)
 def xresnet18(**kwargs) -> XResNet:
-    "XResNet-18 with `norm`/`act` in every layer"
+    "XResNet-18 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
     return XResNet(1, [2, 2, 2, 2], **kwargs)
 
 @delegates(XResNet)
 def xresnet34(**kwargs) -> XResNet:
-    "XResNet-34 with `norm`/`act` in every layer"
+    "XResNet-34 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
     return XResNet(1, [3, 4, 6, 3], **kwargs)
 
 @delegates(XResNet)
 def xresnet50(**kwargs) -> XResNet:
-    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer"
+    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer (FRN learns ε)"
     return XResNet(4, [3, 4, 6, 3], **kwargs)
 
 # %% ../nbs/05_models.ipynb #c058
@@ -346,7 +346,7 @@ def get_model(
     name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_64', 'cifar_freeze_resnet_56'
     **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)
 ) -> nn.Module:
-    "The model called `name`; a `cifar_freeze_` name trains only its norm parameters"
+    "The model called `name` (FRN layers learn ε, see `init_frn_eps`); a `cifar_freeze_` name trains only its norms"
     if not isinstance(name, str): raise TypeError(f"get_model expected a model name (str), got {type(name).__name__}")
     if name in MODELS: return MODELS[name](**kwargs)
     m = _CIFAR_RE.fullmatch(name)
