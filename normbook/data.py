@@ -6,28 +6,29 @@ Docs: https://normbook.github.io/normbook/data.html.md"""
 
 # %% ../nbs/07_data.ipynb #c001
 from __future__ import annotations
-import gzip, os
+import gzip, os, random
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
-from fastai.torch_core import TensorImage, TensorCategory
-from fastai.data.external import fastai_path
-from fastai.losses import CrossEntropyLossFlat
-from fastai.data.external import URLs, untar_data
-from fastai.data.transforms import get_image_files
+from fasttransform import DisplayedTransform, Transform
+from fastai.data.core import Datasets, DataLoaders
+from fastai.data.transforms import ItemGetter, Categorize, IntToFloatTensor, Normalize, get_image_files
+from fastai.torch_core import TensorImage, TensorImageBW
+from fastai.vision.core import cifar_stats, imagenet_stats
+import fastai.vision.data  # fastai's show_batch and show_results for images
+from fastai.data.external import URLs, untar_data, fastai_path
 
 # %% auto #0
-__all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'DEBIAN_FASHION', 'IMAGENETTE_CLASSES', 'CIFAR_STATS', 'IMAGENET_STATS',
-           'find_fashion_mnist', 'read_idx', 'load_fashion_mnist', 'TensorPairs', 'TensorDL', 'fashion_mnist',
-           'find_image_folder', 'get_image_folder', 'read_image_folder', 'pad_crop_flip', 'cifar10', 'imagenette']
+__all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'FASHION_STATS', 'DEBIAN_FASHION', 'IMAGENETTE_CLASSES', 'find_fashion_mnist',
+           'read_idx', 'load_fashion_mnist', 'ToImage', 'fashion_mnist', 'find_image_folder', 'get_image_folder',
+           'read_image_folder', 'pad_crop_flip', 'PadCropFlip', 'cifar10', 'imagenette']
 
 # %% ../nbs/07_data.ipynb #c006
 FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
+FASHION_STATS = ([0.2860], [0.3530])  # mean and std of the training images, in fastai's `*_stats` format
 DEBIAN_FASHION = Path('/usr/share/datasets/fashion-mnist')
 
 # %% ../nbs/07_data.ipynb #c007
@@ -38,15 +39,15 @@ def _idx_file(folder:Path, name:str) -> Path|None:
     return None
 
 def _candidates(path=None) -> list[Path]:
-    "Folders to search for Fashion-MNIST, in order"
-    roots = [Path(p).expanduser() for p in (path, os.environ.get('NORMBOOK_DATA')) if p]
-    roots += [DEBIAN_FASHION, fastai_path('data')]
+    "Folders to search for Fashion-MNIST, in order: under `path` only when it is given"
+    if path: roots = [Path(path).expanduser()]
+    else: roots = [Path(p).expanduser() for p in (os.environ.get('NORMBOOK_DATA'),) if p] + [DEBIAN_FASHION, fastai_path('data')]
     subs = ('', 'fashion-mnist', 'fashion_mnist', 'FashionMNIST/raw')
     return list(dict.fromkeys(r/s if s else r for r in roots for s in subs))
 
 # %% ../nbs/07_data.ipynb #c008
 def find_fashion_mnist(
-    path:str|Path|None=None, # a folder to look in first
+    path:str|Path|None=None, # the folder to look in (nowhere else); `None`: the default places
 ) -> Path|None:
     "The first folder holding all four Fashion-MNIST files, or `None`"
     for folder in _candidates(path):
@@ -69,6 +70,8 @@ def read_idx(fn:str|Path) -> Tensor:
 # %% ../nbs/07_data.ipynb #c015
 def _missing_msg(path) -> str:
     tried = '\n  '.join(str(p) for p in _candidates(path))
+    if path: return (f"Fashion-MNIST not found in path={str(path)!r}: none of these folders has the four *-ubyte(.gz) files:\n  "
+                     f"{tried}\nPass the folder that holds them, or path=None to search the default places.")
     return ("Fashion-MNIST not found. Looked for the four *-ubyte(.gz) files in:\n  " + tried +
             "\nInstall it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or set NORMBOOK_DATA "
             "to a folder with the files, or pass path=...; with a network, torchvision downloads it.")
@@ -83,43 +86,40 @@ def _download_fashion_mnist() -> Path|None:
 
 # %% ../nbs/07_data.ipynb #c016
 def load_fashion_mnist(
-    path:str|Path|None=None, # a folder to look in first
-    download:bool=True, # try torchvision's download when no local copy is found
+    path:str|Path|None=None, # the folder with the files (nowhere else is looked at); `None`: the default places
+    download:bool=True, # without `path`: try torchvision's download when no local copy is found
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     "Train images, train labels, test images, test labels of Fashion-MNIST as uint8/int64 tensors"
-    folder = find_fashion_mnist(path) or (_download_fashion_mnist() if download else None)
+    folder = find_fashion_mnist(path) or (_download_fashion_mnist() if download and not path else None)
     if folder is None: raise FileNotFoundError(_missing_msg(path))
     xt, yt, xv, yv = (read_idx(_idx_file(folder, n)) for n in FASHION_FILES)
     return xt, yt.long(), xv, yv.long()
 
 # %% ../nbs/07_data.ipynb #c022
-class TensorPairs:
-    "Images and labels held in memory; indexing with a tensor of indices returns a batch"
-    def __init__(self, x:Tensor, y:Tensor, mean:float=0., std:float=1., loss_func=None):
-        if len(x) != len(y): raise ValueError(f"TensorPairs expected as many labels as images, got {len(x)} and {len(y)}")
-        self.x, self.y, self.mean, self.std = x, y, mean, std
-        self.loss_func = loss_func  # what a fastai `Learner` uses when it is given none
-    def __len__(self): return len(self.x)
-    def __getitem__(self, idx):
-        x = self.x[idx].float().div_(255.).sub_(self.mean).div_(self.std)
-        return TensorImage(x), TensorCategory(self.y[idx])
+class ToImage(DisplayedTransform):
+    "A uint8 image tensor (C, H, W) or (H, W) as a `TensorImage`, or as a `TensorImageBW` when it has one channel"
+    order = 5
+    def encodes(self, x:Tensor):
+        x = x[None] if x.dim() == 2 else x
+        if x.dim() != 3: raise ValueError(f"ToImage expected an image of shape (C, H, W) or (H, W), got shape {tuple(x.shape)}")
+        return (TensorImageBW if x.shape[0] == 1 else TensorImage)(x)
 
-class TensorDL(DataLoader):
-    "A fastai `DataLoader` over `TensorPairs` that builds each batch with one indexing operation"
-    def create_item(self, i): return i
-    def create_batch(self, b): return self.dataset[torch.as_tensor(b)]
+# %% ../nbs/07_data.ipynb #c023b
+def _tensor_dsets(xt, yt, xv, yv, classes) -> Datasets:
+    "fastai `Datasets` of (uint8 image, class name) items: the training images, then the validation images"
+    if len(xt) != len(yt) or len(xv) != len(yv):
+        raise ValueError(f"expected as many labels as images, got {len(xt)} and {len(yt)} (train), {len(xv)} and {len(yv)} (valid)")
+    classes = list(classes)
+    items = [(im, classes[i]) for im, i in zip(torch.cat([xt, xv]), torch.cat([yt, yv]).tolist())]
+    splits = [list(range(len(xt))), list(range(len(xt), len(items)))]
+    return Datasets(items, [[ItemGetter(0), ToImage()], [ItemGetter(1), Categorize(vocab=classes, sort=False)]], splits=splits)
 
-    def show_batch(self, b=None, max_n:int=16, ncols:int=8, vocab=None, **kwargs):
-        "Show up to `max_n` images of batch `b` (default: the first) titled with their labels"
-        import matplotlib.pyplot as plt
-        x, y = b if b is not None else self.one_batch()
-        x = (x[:max_n].float().cpu() * self.dataset.std + self.dataset.mean).clamp(0, 1)
-        vocab = vocab or getattr(self, 'vocab', None)
-        ncols = min(ncols, len(x))
-        fig, axs = plt.subplots(-(-len(x) // ncols), ncols, squeeze=False, **kwargs)
-        for ax, im, lbl in zip(axs.flat, x, y[:max_n].tolist()):
-            ax.imshow(im.permute(1, 2, 0).squeeze(-1), cmap='gray'); ax.set_title(vocab[lbl] if vocab else str(lbl), fontsize=9)
-        for ax in axs.flat: ax.axis('off')
+def _tensor_dls(xt, yt, xv, yv, stats, classes, bs, seed, device, batch_tfms=()) -> DataLoaders:
+    "`DataLoaders` over in-memory images (no worker processes): scaled to [0, 1], normalized with `stats`, then `batch_tfms`"
+    dls = _tensor_dsets(xt, yt, xv, yv, classes).dataloaders(
+        bs=bs, device=device, drop_last=len(xt) >= 2*bs, num_workers=0, after_batch=[IntToFloatTensor(), Normalize.from_stats(*stats), *batch_tfms])
+    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
+    return dls
 
 # %% ../nbs/07_data.ipynb #c025
 def _subset(x, y, n, g):
@@ -139,7 +139,7 @@ def fashion_mnist(
     n_train:int|None=None, # use a random subset of this many training images
     n_valid:int|None=None, # use a random subset of this many test images for validation
     size:int=28, # image side in pixels (resized once, up front)
-    path:str|Path|None=None, # folder with the four IDX files (else searched, see `find_fashion_mnist`)
+    path:str|Path|None=None, # the folder with the four IDX files (only there); `None`: searched, see `find_fashion_mnist`
     seed:int=0, # seed of the subsets and of the shuffling
     device=None, # device of the batches (fastai's default device when `None`)
 ) -> DataLoaders:
@@ -148,35 +148,26 @@ def fashion_mnist(
     xt, yt, xv, yv = load_fashion_mnist(path)
     g = torch.Generator().manual_seed(seed)
     (xt, yt), (xv, yv) = _subset(xt, yt, n_train, g), _subset(xv, yv, n_valid, g)
-    mean, std = 0.2860, 0.3530
-    lf = CrossEntropyLossFlat()
-    trn = TensorDL(TensorPairs(_resize(xt, size), yt, mean, std, lf), bs=bs, shuffle=True, drop_last=len(xt) >= 2*bs, device=device)
-    val = TensorDL(TensorPairs(_resize(xv, size), yv, mean, std, lf), bs=bs, device=device)
-    torch.manual_seed(seed)
-    dls = DataLoaders(trn, val, device=device)
-    dls.c, dls.vocab = 10, list(FASHION_CLASSES)
-    trn.vocab = val.vocab = dls.vocab
-    return dls
+    return _tensor_dls(_resize(xt, size), yt, _resize(xv, size), yv, FASHION_STATS, FASHION_CLASSES, bs, seed, device)
 
 # %% ../nbs/07_data.ipynb #c033
 IMAGENETTE_CLASSES = {'n01440764': 'tench', 'n02102040': 'English springer', 'n02979186': 'cassette player',
                       'n03000684': 'chain saw', 'n03028079': 'church', 'n03394916': 'French horn', 'n03417042': 'garbage truck',
                       'n03425413': 'gas pump', 'n03445777': 'golf ball', 'n03888605': 'parachute'}
-CIFAR_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
-IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 # %% ../nbs/07_data.ipynb #c034
 def _folder_name(url:str) -> str: return url.rsplit('/', 1)[-1].split('.')[0]
 
 def _folder_candidates(name:str, path=None) -> list[Path]:
-    roots = [Path(p).expanduser() for p in (path, os.environ.get('NORMBOOK_DATA')) if p] + [fastai_path('data')]
+    "Folders that may hold the data set `name`: `path` and `path/name` when `path` is given, else the default places"
+    roots = [Path(path).expanduser()] if path else [Path(p).expanduser() for p in (os.environ.get('NORMBOOK_DATA'),) if p] + [fastai_path('data')]
     return list(dict.fromkeys(p for r in roots for p in (r, r/name)))
 
 # %% ../nbs/07_data.ipynb #c035
 def find_image_folder(
     url:str, # a fastai URL such as `URLs.CIFAR`; its file name is the folder's name
     splits:tuple=('train', 'test'), # subfolders the folder must have
-    path:str|Path|None=None, # a folder to look in first (the data set itself, or its parent)
+    path:str|Path|None=None, # the data set's folder or its parent, the only place looked at; `None`: the default places
 ) -> Path|None:
     "The first unpacked copy of the data set at `url` that has the folders `splits`, or `None`"
     for folder in _folder_candidates(_folder_name(url), path):
@@ -185,15 +176,17 @@ def find_image_folder(
 
 # %% ../nbs/07_data.ipynb #c036
 def get_image_folder(url:str, splits:tuple=('train', 'test'), path:str|Path|None=None, download:bool=True) -> Path:
-    "The folder of the data set at `url`: found by `find_image_folder`, else fetched with fastai's `untar_data`"
+    "The folder of the data set at `url`: found by `find_image_folder`, else (without `path`) fetched with `untar_data`"
     folder = find_image_folder(url, splits, path)
     if folder is not None: return folder
+    tried = '\n  '.join(str(p) for p in _folder_candidates(_folder_name(url), path))
+    if path: raise FileNotFoundError(f"{_folder_name(url)} not found in path={str(path)!r}: none of these has the folders "
+                                     f"{'/, '.join(splits)}/:\n  {tried}\nPass the folder that holds them, or path=None.")
     err = 'downloading was not tried (download=False)'
     if download:
         try: folder = Path(untar_data(url))
         except Exception as e: err = f'downloading failed: {type(e).__name__}: {e}'
         if folder is not None and all((folder/s).is_dir() for s in splits): return folder
-    tried = '\n  '.join(str(p) for p in _folder_candidates(_folder_name(url), path))
     raise FileNotFoundError(f"{_folder_name(url)} not found. Looked for a folder with {'/, '.join(splits)}/ in:\n  {tried}\n"
         f"and {err}.\nFetch it with `python -c \"from fastai.data.external import untar_data; untar_data('{url}')\"` "
         "on a machine with a network, or set NORMBOOK_DATA to the folder that holds it, or pass path=...")
@@ -235,9 +228,11 @@ def pad_crop_flip(x:Tensor, pad:int=4) -> Tensor:
     return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
 # %% ../nbs/07_data.ipynb #c048
-def _augment(b):
-    x, y = b
-    return TensorImage(pad_crop_flip(x)), y
+class PadCropFlip(Transform):
+    "Batch transform of the training split: `pad_crop_flip` of the images, after `Normalize` so that it pads with the mean"
+    split_idx, order = 0, 100
+    def __init__(self, pad:int=4): super().__init__(); self.pad = pad
+    def encodes(self, x:TensorImage): return TensorImage(pad_crop_flip(x, self.pad))
 
 # %% ../nbs/07_data.ipynb #c049
 def cifar10(
@@ -245,30 +240,18 @@ def cifar10(
     n_train:int|None=None, # use a random subset of this many training images
     n_valid:int|None=None, # use a random subset of this many test images for validation
     size:int=32, # image side in pixels
-    path:str|Path|None=None, # the `cifar10` folder or its parent (else searched, see `find_image_folder`)
+    path:str|Path|None=None, # the `cifar10` folder or its parent (only there); `None`: searched, see `find_image_folder`
     seed:int=0, # seed of the subsets and of the shuffling
     device=None, # device of the batches
     augment:bool=True, # random crops and flips of the training batches
-    download:bool=True, # fetch with `untar_data` when no copy is found
+    download:bool=True, # without `path`: fetch with `untar_data` when no copy is found
 ) -> DataLoaders:
     "CIFAR-10 (`URLs.CIFAR`) as in-memory fastai `DataLoaders` of (B, 3, size, size) normalized images"
     if bs < 1: raise ValueError(f"cifar10 expected bs >= 1, got {bs}")
     folder = get_image_folder(URLs.CIFAR, ('train', 'test'), path, download)
     xt, yt, classes = read_image_folder(folder/'train', n=n_train, seed=seed, size=size)
     xv, yv, _ = read_image_folder(folder/'test', classes, n=n_valid, seed=seed, size=size)
-    return _tensor_dls(xt, yt, xv, yv, CIFAR_STATS, classes, bs, seed, device, _augment if augment else None)
-
-# %% ../nbs/07_data.ipynb #c050
-def _tensor_dls(xt, yt, xv, yv, stats, classes, bs, seed, device, after_batch=None) -> DataLoaders:
-    mean, std = (torch.tensor(s).view(-1, 1, 1) for s in stats)
-    lf, kw = CrossEntropyLossFlat(), {} if after_batch is None else dict(after_batch=after_batch)
-    trn = TensorDL(TensorPairs(xt, yt, mean, std, lf), bs=bs, shuffle=True, drop_last=len(xt) >= 2*bs, device=device, **kw)
-    val = TensorDL(TensorPairs(xv, yv, mean, std, lf), bs=bs, device=device)
-    torch.manual_seed(seed)
-    dls = DataLoaders(trn, val, device=device)
-    dls.c, dls.vocab = len(classes), list(classes)
-    trn.vocab = val.vocab = dls.vocab
-    return dls
+    return _tensor_dls(xt, yt, xv, yv, cifar_stats, classes, bs, seed, device, [PadCropFlip()] if augment else [])
 
 # %% ../nbs/07_data.ipynb #c054
 def _imagenette_label(f:Path) -> str: return IMAGENETTE_CLASSES.get(f.parent.name, f.parent.name)
@@ -284,18 +267,17 @@ def imagenette(
     bs:int=64, # batch size
     n_train:int|None=None, # use a random subset of this many training images
     n_valid:int|None=None, # use a random subset of this many validation images
-    path:str|Path|None=None, # the `imagenette2-160` folder or its parent (else searched, see `find_image_folder`)
+    path:str|Path|None=None, # the `imagenette2-160` folder or its parent (only there); `None`: searched
     seed:int=0, # seed of the subsets and of the shuffling
     device=None, # device of the batches
     num_workers:int|None=None, # worker processes for decoding (`None`: fastai's default)
-    download:bool=True, # fetch with `untar_data` when no copy is found
+    download:bool=True, # without `path`: fetch with `untar_data` when no copy is found
 ) -> DataLoaders:
     "Imagenette (`URLs.IMAGENETTE_160`) as fastai `DataLoaders` of (B, 3, size, size) normalized images"
     from fastai.data.block import DataBlock, CategoryBlock
     from fastai.data.transforms import GrandparentSplitter
     from fastai.vision.data import ImageBlock
     from fastai.vision.augment import RandomResizedCrop, FlipItem
-    from fastai.vision.core import imagenet_stats
     from fastai.data.transforms import Normalize
     if bs < 1: raise ValueError(f"imagenette expected bs >= 1, got {bs}")
     folder = get_image_folder(URLs.IMAGENETTE_160, ('train', 'val'), path, download)
@@ -303,5 +285,6 @@ def imagenette(
                        splitter=GrandparentSplitter(valid_name='val'), get_y=_imagenette_label,
                        item_tfms=[RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)], batch_tfms=Normalize.from_stats(*imagenet_stats))
     kw = {} if num_workers is None else dict(num_workers=num_workers)
-    torch.manual_seed(seed)
-    return dblock.dataloaders(folder, bs=bs, device=device, **kw)
+    dls = dblock.dataloaders(folder, bs=bs, device=device, **kw)
+    for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
+    return dls

@@ -11,14 +11,15 @@ from collections import OrderedDict
 from functools import partial
 import torch
 from torch import nn, Tensor
+from fastcore.meta import delegates
 from .layers import FRN, TLU, FRNTLU
 from .norms import get_norm, get_act, is_norm, BNET2d
 from .convert import bn_only
 
 # %% auto #0
-__all__ = ['CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'mininet', 'SEModule', 'ResBlock', 'PreactBlock',
-           'XResNet', 'zero_init_residuals', 'xresnet18', 'xresnet34', 'xresnet50', 'xmininet', 'xsemininet',
-           'cifar_resnet', 'get_model']
+__all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'SEModule',
+           'ResBlock', 'PreactBlock', 'XResNet', 'zero_init_residuals', 'xresnet18', 'xresnet34', 'xresnet50',
+           'xmininet', 'xsemininet', 'cifar_resnet', 'get_model']
 
 # %% ../nbs/05_models.ipynb #c006
 def _is_name(o, name:str, cls) -> bool: return o == name or o is cls
@@ -35,6 +36,8 @@ def _resolve(norm, act):
 def _fused(norm, act) -> bool: return _is_name(norm, 'frn', FRN) and _is_name(act, 'tlu', TLU)
 
 # %% ../nbs/05_models.ipynb #c009
+FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
+
 def norm_act(
     nf:int, # number of channels
     norm='bn', # norm: a registry name, class or partial (see `get_norm`); 'none' for no norm
@@ -42,12 +45,13 @@ def norm_act(
     ndim:int=2, # spatial dimensions of the input (1, 2 or 3)
     apply_act:bool=True, # follow the norm with the activation
     zero:bool=False, # initialise the norm's γ to zero
-    norm_kw:dict|None=None, # extra keyword arguments for the norm
+    norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
 ) -> list[nn.Module]:
-    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU`"
+    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε"
     norm, act = _resolve(norm, act)
     fuse = apply_act and _fused(norm, act)
-    n = get_norm('frntlu' if fuse else norm, nf, ndim=ndim, **(norm_kw or {}))
+    kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **(norm_kw or {})}
+    n = get_norm('frntlu' if fuse else norm, nf, ndim=ndim, **kw)
     if zero: _zero_weight(n)
     res = [] if isinstance(n, nn.Identity) else [n]
     if apply_act and not fuse:
@@ -117,6 +121,38 @@ def init_model(
     for c in m.children(): init_model(c, init, norm_init)
     return m
 
+# %% ../nbs/05_models.ipynb #e01
+def _positions(m:nn.Module, mods:list, x:Tensor) -> dict:
+    "How many spatial positions each module of `mods` sees when `m` runs on `x` (in eval mode, without gradients)"
+    seen, training = {}, m.training
+    def hook(mod, args): seen.setdefault(mod, args[0][0, 0].numel())
+    hooks = [o.register_forward_pre_hook(hook) for o in mods]
+    try:
+        with torch.no_grad(): m.eval()(x)
+    finally:
+        for h in hooks: h.remove()
+        m.train(training)
+    return seen
+
+# %% ../nbs/05_models.ipynb #e02
+def init_frn_eps(
+    m:nn.Module, # a model whose FRN layers learn ε
+    size:int=32, # side of the input on which the positions are counted
+    max_n:int=4, # layers that see at most this many positions per channel start at `eps_l_init`
+    eps_l_init:float=1.0, # where ε_l starts in those layers (the others keep their own start)
+) -> nn.Module:
+    "Start the learned ε of the FRN layers of `m` that see at most `max_n` positions on a `size` input at `eps_l_init`"
+    frns = [o for o in m.modules() if isinstance(o, (FRN, FRNTLU)) and o.learnable_eps]
+    conv = next((o for o in m.modules() if isinstance(o, (nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
+    if not frns: return m
+    if conv is None: raise ValueError("init_frn_eps expected a model with a conv layer (its first conv gives the input's shape)")
+    w = conv.weight
+    seen = _positions(m, frns, torch.zeros(1, conv.in_channels, *[size] * (w.dim() - 2), device=w.device, dtype=w.dtype))
+    with torch.no_grad():
+        for o in frns:
+            if seen.get(o, max_n + 1) <= max_n: o.eps_l_init = eps_l_init; o.eps_l.fill_(eps_l_init)
+    return m
+
 # %% ../nbs/05_models.ipynb #c024
 def mininet(
     c_in:int=3, # input channels
@@ -128,11 +164,11 @@ def mininet(
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
 ) -> nn.Sequential:
-    "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head"
+    "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
     chans = [c_in, *nf]
     layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
-    return init_model(nn.Sequential(*layers, *head), init, norm_init)
+    return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init))
 
 # %% ../nbs/05_models.ipynb #c028
 class SEModule(nn.Module):
@@ -218,7 +254,7 @@ def _xstem(c_in, stem_szs, ks, preact, **k):
 
 # %% ../nbs/05_models.ipynb #c040
 class XResNet(nn.Sequential):
-    "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE"
+    "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE; FRN learns ε"
     def __init__(self, expansion:int, layers:list, c_in:int=3, n_out:int=1000, norm='bn', act=None,
                  preact:bool=False, # pre-activation (ResNetV2) blocks
                  p:float=0.0, ndim:int=2, ks:int=3,
@@ -237,7 +273,7 @@ class XResNet(nn.Sequential):
         head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(szs[-1] * expansion, n_out)]
         pool = [_pool('MaxPool', ndim, ks, stride=2, padding=ks//2)] if stem_pool else []
         super().__init__(*stem, *pool, *stages, *post, *head)
-        init_model(self, init, norm_init)
+        init_frn_eps(init_model(self, init, norm_init))
         if zero_init: zero_init_residuals(self)
 
     def __getitem__(self, idx):
@@ -253,31 +289,32 @@ def zero_init_residuals(m:nn.Module) -> nn.Module:
         elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
     return m
 
-# %% ../nbs/05_models.ipynb #c043
-def _xresnet(expansion, layers, c_in=3, n_out=1000, norm='bn', act=None, preact=False, **kwargs):
-    return XResNet(expansion, layers, c_in=c_in, n_out=n_out, norm=norm, act=act, preact=preact, **kwargs)
-
 # %% ../nbs/05_models.ipynb #c045
-def xresnet18(c_in:int=3, n_out:int=1000, norm='bn', act=None, preact:bool=False, **kwargs) -> XResNet:
-    "XResNet-18 with `norm`/`act` in every layer; `kwargs` go to `XResNet`"
-    return _xresnet(1, [2, 2, 2, 2], c_in, n_out, norm, act, preact, **kwargs)
-def xresnet34(c_in:int=3, n_out:int=1000, norm='bn', act=None, preact:bool=False, **kwargs) -> XResNet:
-    "XResNet-34 with `norm`/`act` in every layer; `kwargs` go to `XResNet`"
-    return _xresnet(1, [3, 4, 6, 3], c_in, n_out, norm, act, preact, **kwargs)
-def xresnet50(c_in:int=3, n_out:int=1000, norm='bn', act=None, preact:bool=False, **kwargs) -> XResNet:
-    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer; `kwargs` go to `XResNet`"
-    return _xresnet(4, [3, 4, 6, 3], c_in, n_out, norm, act, preact, **kwargs)
+@delegates(XResNet)
+def xresnet18(**kwargs) -> XResNet:
+    "XResNet-18 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [2, 2, 2, 2], **kwargs)
+
+@delegates(XResNet)
+def xresnet34(**kwargs) -> XResNet:
+    "XResNet-34 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [3, 4, 6, 3], **kwargs)
+
+@delegates(XResNet)
+def xresnet50(**kwargs) -> XResNet:
+    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer (FRN learns ε)"
+    return XResNet(4, [3, 4, 6, 3], **kwargs)
 
 # %% ../nbs/05_models.ipynb #c058
-def xmininet(c_in:int=3, n_out:int=10, norm='bn', act=None, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1),
-             stem_szs:tuple=(16, 32), preact:bool=False, **kwargs) -> XResNet:
+@delegates(XResNet, but=['block_szs'])
+def xmininet(n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
     "A small `XResNet`: 2-conv stem, one residual block per stage of widths `nf`"
-    return XResNet(1, list(layers), c_in=c_in, n_out=n_out, norm=norm, act=act, preact=preact,
-                   stem_szs=stem_szs, block_szs=nf, **kwargs)
+    return XResNet(1, list(layers), n_out=n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
 
-def xsemininet(c_in:int=3, n_out:int=10, norm='bn', act=None, se:int=8, **kwargs) -> XResNet:
+@delegates(xmininet)
+def xsemininet(se:int=8, **kwargs) -> XResNet:
     "`xmininet` with squeeze-and-excitation of reduction `se` in every block"
-    return xmininet(c_in, n_out, norm, act, se=se, **kwargs)
+    return xmininet(se=se, **kwargs)
 
 # %% ../nbs/05_models.ipynb #c063
 CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
@@ -288,7 +325,7 @@ def cifar_resnet(
     n_out:int=10, c_in:int=3, norm='bn', act=None, ndim:int=2,
     zero_init:bool=False, init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
 ) -> nn.Sequential:
-    "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act` in every layer"
+    "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act` in every layer; FRN learns ε (`init_frn_eps`)"
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"cifar_resnet expected depth = 6n+2 with n >= 1 (e.g. {CIFAR_DEPTHS}), got {depth!r}")
     if width < 1: raise ValueError(f"cifar_resnet expected width >= 1, got {width}")
@@ -296,7 +333,7 @@ def cifar_resnet(
     stages = [nn.Sequential(*[ResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Linear(4 * width, n_out)]
-    m = init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init)
+    m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init))
     return zero_init_residuals(m) if zero_init else m
 
 # %% ../nbs/05_models.ipynb #c071
@@ -309,7 +346,7 @@ def get_model(
     name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_64', 'cifar_freeze_resnet_56'
     **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)
 ) -> nn.Module:
-    "The model called `name`; a `cifar_freeze_` name trains only its norm parameters"
+    "The model called `name` (FRN layers learn ε, see `init_frn_eps`); a `cifar_freeze_` name trains only its norms"
     if not isinstance(name, str): raise TypeError(f"get_model expected a model name (str), got {type(name).__name__}")
     if name in MODELS: return MODELS[name](**kwargs)
     m = _CIFAR_RE.fullmatch(name)
