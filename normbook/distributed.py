@@ -111,7 +111,7 @@ class _Shard:
 def _ranks(): return rank(), world_size()
 
 def shard_dl(
-    dl, # a fastai `DataLoader` (e.g. normbook's `TensorDL`)
+    dl, # a fastai `DataLoader` (e.g. `dls.train` of `normbook.data.fashion_mnist`)
     rank:int|None=None, world_size:int|None=None, # this rank and how many there are (`None`: from the process group)
     by_batch:bool|None=None, # split each global batch (training), else contiguous pieces (evaluation); `None`: when `dl` shuffles
 ):

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
+from torch import nn, Tensor
 from fastai.learner import Learner
-from fastai.data.core import DataLoaders
+from fastai.data.core import DataLoaders, Datasets
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds
 from fastai.callback.progress import ProgressCallback
@@ -26,7 +26,7 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs, num_distrib, rank_distrib
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch_to
-from .data import fashion_mnist, cifar10, imagenette, TensorPairs
+from .data import fashion_mnist, cifar10, imagenette
 
 # %% auto #0
 __all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'METRICS', 'Experiment', 'get_data', 'build_model', 'lr_schedule', 'RunStats',
@@ -124,15 +124,19 @@ def build_model(exp:Experiment, c_in:int, n_out:int) -> nn.Module:
     return get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw, **exp.model_kw)
 
 # %% ../nbs/08_experiments.ipynb #h00
+def _part(ds:Datasets, idx:Tensor, split_idx:int) -> Datasets:
+    "The items `idx` of the in-memory fastai `Datasets` `ds`, with its transforms (no new setup)"
+    return Datasets(tls=[tl._new([tl.items[i] for i in idx.tolist()], split_idx=split_idx) for tl in ds.tls], n_inp=ds.n_inp)
+
 def _hold_out(dls:DataLoaders, n:int, seed:int, name:str) -> DataLoaders:
     "`dls` with `n` random training images moved to the validation set, and the old validation set as `.test`"
     ds = dls.train_ds
-    if not isinstance(ds, TensorPairs): raise ValueError(f"Experiment.n_holdout needs an in-memory data set (fashion_mnist, cifar10), not {name!r}")
+    if not (isinstance(ds, Datasets) and all(isinstance(tl.items, list) for tl in ds.tls)):
+        raise ValueError(f"Experiment.n_holdout needs an in-memory data set (fashion_mnist, cifar10), not {name!r}")
     if n >= len(ds): raise ValueError(f"Experiment.n_holdout={n} leaves none of the {len(ds)} training images to train on")
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))
-    part = lambda i: TensorPairs(ds.x[i], ds.y[i], ds.mean, ds.std, ds.loss_func)
-    trn = dls.train.new(dataset=part(idx[n:]), drop_last=len(ds) - n >= 2 * dls.train.bs)
-    out = DataLoaders(trn, dls.valid.new(dataset=part(idx[:n])), device=dls.device)
+    trn = dls.train.new(dataset=_part(ds, idx[n:], 0), drop_last=len(ds) - n >= 2 * dls.train.bs)
+    out = DataLoaders(trn, dls.valid.new(dataset=_part(ds, idx[:n], 1)), device=dls.device)
     out.c, out.vocab, out.test = dls.c, getattr(dls, 'vocab', None), dls.valid
     return out
 

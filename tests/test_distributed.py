@@ -50,12 +50,13 @@ def step_model(seed=0):
 def step_learner(model, bs):
     "A normbook `Learner` whose training set is one global batch of 32 fixed images"
     from fastai.data.core import DataLoaders
-    from normbook.data import TensorPairs, TensorDL
+    from fastai.data.load import DataLoader
     from normbook.experiments import Experiment, make_learner
     g = torch.Generator().manual_seed(0)
     x, y = torch.randint(0, 256, (40, 1, 12, 12), dtype=torch.uint8, generator=g), torch.randint(0, 10, (40,), generator=g)
-    trn = TensorDL(TensorPairs(x[:32], y[:32], 0.3, 0.3), bs=bs, shuffle=False, drop_last=True)
-    dls = DataLoaders(trn, TensorDL(TensorPairs(x[32:], y[32:], 0.3, 0.3), bs=bs), device='cpu')
+    x = (x / 255 - 0.3) / 0.3
+    trn = DataLoader(list(zip(x[:32], y[:32])), bs=bs, shuffle=False, drop_last=True)
+    dls = DataLoaders(trn, DataLoader(list(zip(x[32:], y[32:])), bs=bs), device='cpu')
     return make_learner(Experiment(bs=bs, lr=0.5), dls, model)
 
 def one_step(learn, ctx):
