@@ -139,7 +139,7 @@ def init_frn_eps(
     m:nn.Module, # a model whose FRN layers learn ε
     size:int=32, # side of the input on which the positions are counted
     max_n:int=4, # layers that see at most this many positions per channel start at `eps_l_init`
-    eps_l_init:float=1.0, # where ε_l starts in those layers (the others keep their own start)
+    eps_l_init:float=1.0, # where ε_l starts in those layers (the others keep the layer's own, `EPS_L_INIT`)
 ) -> nn.Module:
     "Start the learned ε of the FRN layers of `m` that see at most `max_n` positions on a `size` input at `eps_l_init`"
     frns = [o for o in m.modules() if isinstance(o, (FRN, FRNTLU)) and o.learnable_eps]
@@ -150,7 +150,7 @@ def init_frn_eps(
     seen = _positions(m, frns, torch.zeros(1, conv.in_channels, *[size] * (w.dim() - 2), device=w.device, dtype=w.dtype))
     with torch.no_grad():
         for o in frns:
-            if seen.get(o, max_n + 1) <= max_n: o.eps_l_init = eps_l_init; o.eps_l.fill_(eps_l_init)
+            if seen.get(o, max_n + 1) <= max_n: o.eps_l.fill_(eps_l_init)
     return m
 
 # %% ../nbs/05_models.ipynb #c024
