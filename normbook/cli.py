@@ -47,6 +47,7 @@ def train_parser() -> argparse.ArgumentParser:
     a('--warmup', type=float, default=0., help='fraction of training with linear warm-up (default: 0)')
     a('--seed', type=int, default=0, help='random seed (default: 0)')
     a('--bn-only', action='store_true', help='train only the normalization layers')
+    a('--sync-bn', action='store_true', help='under torchrun: BatchNorm statistics over all processes\' batches (SyncBatchNorm)')
     a('--quick', action='store_true', help='train on the quick subsets of the data')
     a('--n-train', type=int, default=None, help='training images to use, >= 1 (default: all)')
     a('--n-valid', type=int, default=None, help='test-split images to score, >= 1 (default: all)')
@@ -86,7 +87,7 @@ def _experiment(args, p):
     try:
         return Experiment(model=args.model, norm=args.norm, act=args.act, data=args.data, bs=args.bs,
                           epochs=args.epochs, lr=args.lr, schedule=args.schedule, wd=args.wd, warmup=args.warmup, seed=args.seed,
-                          bn_only=args.bn_only, quick=args.quick, n_train=args.n_train, n_valid=args.n_valid, size=args.size,
+                          bn_only=args.bn_only, sync_bn=args.sync_bn, quick=args.quick, n_train=args.n_train, n_valid=args.n_valid, size=args.size,
                           n_holdout=args.n_holdout, model_kw=kw, norm_kw=nkw, name=args.name)
     except (ValueError, TypeError) as e: p.error(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e)))
 
@@ -113,6 +114,9 @@ def train_main(argv:list|None=None) -> int:
     try: res = run(exp, progress=not args.no_progress, device=device, load=args.load, save=args.save)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail(p.prog, e)
     except KeyboardInterrupt: return _fail(p.prog, 'interrupted', 130)
+    from normbook.distributed import barrier, is_main
+    barrier()  # every rank finished the run
+    if not is_main(): return 0
     if args.results: append_result(args.results, res)
     if args.json: print(json.dumps(res, default=str))
     else: print(_summary(res))
@@ -162,6 +166,8 @@ def sweep_main(argv:list|None=None) -> int:
         df = sweep(cfg['grid'], results, cfg['base'], progress=not args.no_progress, on_error=args.on_error, device='cpu' if args.cpu else None)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail(p.prog, e)
     except KeyboardInterrupt: return _fail(p.prog, f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
+    from normbook.distributed import is_main
+    if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line
     print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
     return 0
 

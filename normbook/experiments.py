@@ -26,6 +26,7 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs, num_distrib, rank_distrib
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch_to
+from .distributed import setup_distrib, distrib_ctx_for, distrib_record, barrier, is_main, world_size
 from .data import fashion_mnist, cifar10, imagenette, TensorPairs
 
 # %% auto #0
@@ -60,6 +61,7 @@ class Experiment:
     n_valid:int|None=None # test-split images scored (`None`: all, or the quick size)
     n_holdout:int|None=None # training images held out for validation (selection); `None`: no validation split
     size:int|None=None # image side (`None`: the data set's default)
+    sync_bn:bool=False # under torchrun: BatchNorm statistics over all devices' batches (`normbook.distributed`)
     norm_kw:dict=field(default_factory=dict) # keyword arguments for every norm layer, e.g. `dict(group_size=2)` for 'gbn'
     model_kw:dict=field(default_factory=dict) # more keyword arguments for the model
     name:str='' # a label for tables; not part of the run's identity
@@ -84,7 +86,7 @@ def _check_exp(e):
         if not isinstance(getattr(e, k), dict): raise TypeError(f"Experiment.{k} must be a dict, got {type(getattr(e, k)).__name__}")
 
 # %% ../nbs/08_experiments.ipynb #c012
-_LATER = dict(norm_kw={}, n_holdout=None)  # settings added after results were stored: part of the key only when set
+_LATER = dict(norm_kw={}, n_holdout=None, sync_bn=False)  # settings added after results were stored: part of the key only when set
 
 def _config(e:Experiment) -> dict:
     return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _LATER and v == _LATER[k])}
@@ -220,7 +222,8 @@ def run(
 ) -> dict:
     "Train `exp` with a fastai `Learner` and return its settings and results as a flat dict"
     set_seed(exp.seed)
-    device = torch.device(device) if device is not None else default_device()
+    device = setup_distrib(device)  # under torchrun: this rank's device, and the process group
+    if not is_main(): progress = False
     dls = get_data(exp, device=device)
     xb, _ = dls.one_batch()
     set_seed(exp.seed)
@@ -231,10 +234,11 @@ def run(
     if progress is not True: learn.remove_cb(ProgressCallback)
     if progress not in (True, False): learn.add_cb(RunBar(progress))
     t0 = time.perf_counter()
-    with _distrib(learn), learn.no_logging(): _fit(learn, exp)
-    res = _results(exp, learn, stats, t0)
+    with distrib_ctx_for(learn, exp.sync_bn), learn.no_logging():
+        _fit(learn, exp)
+        res = _results(exp, learn, stats, t0) | distrib_record(exp.bs)  # validates data-parallel too
     if measure is not None: res.update(measure(learn))
-    if save is not None and rank_distrib() == 0: Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(learn.model.state_dict(), save)
+    if save is not None and is_main(): Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(learn.model.state_dict(), save)
     return res
 
 # %% ../nbs/08_experiments.ipynb #c031
@@ -251,12 +255,6 @@ def _load_weights(model:nn.Module, fn):
     except Exception as e: raise ValueError(f"could not read a state dict from {fn}: {e}") from None
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise ValueError(f"{fn} does not fit the model: {str(e).splitlines()[0]}") from None
-
-def _distrib(learn:Learner):
-    "fastai's `distrib_ctx` with per-device BatchNorm statistics when launched by `accelerate launch`, else nothing"
-    if num_distrib() <= 1: return nullcontext()
-    from fastai.distributed import distrib_ctx  # needs accelerate
-    return learn.distrib_ctx(sync_bn=os.environ.get('NORMBOOK_SYNC_BN', '0') == '1')
 
 # %% ../nbs/08_experiments.ipynb #c033
 def _results(exp:Experiment, learn:Learner, stats:RunStats, t0:float) -> dict:
@@ -363,19 +361,20 @@ def sweep(
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     exps = expand(grid, base)
     if kwargs.get('model_fn', build_model) is build_model: check_experiments(exps)
-    done = {r.get('key') for r in read_results(results)}
+    done = {r.get('key') for r in read_results(results) if r.get('world_size', 1) == world_size()}
     todo = [e for e in exps if e.key not in done]
-    if len(todo) < len(exps): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
-    mbar = master_bar(todo) if progress and todo else None
+    if len(todo) < len(exps) and is_main(): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
+    mbar = master_bar(todo) if progress and todo and is_main() else None
     for e in (mbar if mbar is not None else todo):
         try: res = run(e, progress=mbar if mbar is not None else False, **kwargs)
         except Exception as ex:
             if on_error == 'raise': raise
             print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); continue
-        if rank_distrib() == 0: append_result(results, res)
+        barrier()  # every rank finished the run
+        if is_main(): append_result(results, res)
         line = f"{_label(e)}: test accuracy {_fmt(res['test_acc'])}" + (f", valid {_fmt(res['valid_acc'])}" if e.n_holdout else '') + f", {res['time']:.1f}s"
         if mbar is not None: mbar.write(line)
-        else: print(line, flush=True)
+        elif is_main(): print(line, flush=True)
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
 
