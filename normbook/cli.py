@@ -197,7 +197,7 @@ def _summary(res:dict) -> str:
     valid = f"  held-out accuracy {f(res['valid_acc'])} (best epoch {f(res['best_acc'])})" if res.get('n_holdout') else ''
     return (head + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
-            f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained, on {res['device']}")
+            + (f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained" if res['epochs'] else f"evaluated only, {res['n_params']:,} parameters") + f", on {res['device']}")
 
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:

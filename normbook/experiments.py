@@ -228,7 +228,9 @@ class CreateGraph(Callback):
     "Run the backward pass with `create_graph=True`, for optimizers that differentiate the gradients (AdaHessian)"
     order = MixedPrecision.order + 1  # after the loss is scaled
     def before_backward(self):
-        self.learn.loss_grad.backward(create_graph=True)
+        with warnings.catch_warnings():  # the gradients' graph is freed: fastai's `zero_grad` sets them to None
+            warnings.filterwarnings('ignore', message=r'Using backward\(\) with create_graph=True', category=UserWarning)
+            self.learn.loss_grad.backward(create_graph=True)
         raise CancelBackwardException()
 
 # %% ../nbs/08_experiments.ipynb #o04
