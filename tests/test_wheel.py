@@ -56,15 +56,16 @@ def main():
     ok(f"built {whl.name} ({time.time() - t0:.0f}s): all {len(mods)} modules, LICENSE, console scripts")
 
     env_dir = tmp/'venv'
+    # without the checkout on PYTHONPATH, where pip would find this checkout's normbook.egg-info and skip the install
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
     venv.EnvBuilder(with_pip=False).create(env_dir)  # the running pip installs into it (`pip --python`)
     py, bin_ = env_dir/'bin'/'python', env_dir/'bin'
-    site = sh(py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])').stdout.strip()
-    if not FULL:  # the dependencies: the running environment's packages, after the new environment's own
+    site = sh(py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])', env=env).stdout.strip()
+    sh(sys.executable, '-m', 'pip', '--python', py, 'install', '-q', *([] if FULL else ['--no-deps']), whl, env=env, timeout=3600)
+    if not FULL:  # then the dependencies: the running environment's packages, after the new environment's own (added after the install, so that pip does not see the running environment's normbook)
         import sysconfig
         Path(site, '_deps.pth').write_text('\n'.join(dict.fromkeys(sysconfig.get_paths()[k] for k in ('purelib', 'platlib'))) + '\n')
-    sh(sys.executable, '-m', 'pip', '--python', py, 'install', '-q', *([] if FULL else ['--no-deps']), whl, timeout=3600)
     Path(site, 'sitecustomize.py').write_text(BLOCK)
-    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
     run = dict(cwd=tmp, env=env, timeout=600)
     out = sh(py, '-c', CHECK.format(root=ROOT, optional=OPTIONAL), **run).stdout
     ok(f"installed ({'clean environment' if FULL else 'dependencies from the running environment'}), optional packages blocked; {out.strip()}")
