@@ -1,4 +1,4 @@
-"""`normbook-train`, `normbook-sweep` and `normbook-report`: one run, a grid from a YAML file, and the table of a results file
+"""`normbook-train`, `normbook-sweep` and `normbook-report`: one run, a grid from a YAML file, and the table and curves of a results file
 
 Docs: https://normbook.github.io/normbook/cli.html.md"""
 
@@ -6,12 +6,17 @@ Docs: https://normbook.github.io/normbook/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c001
 from __future__ import annotations
-import argparse, json, os, re, sys, warnings
+import argparse, inspect, json, os, re, sys, typing, warnings
 from contextlib import contextmanager
+from dataclasses import fields, MISSING
 from pathlib import Path
+from typing import Annotated
+from fastcore.docments import docments
+from fastcore.script import call_parse, parse_cli, anno_parser
 
 # %% auto #0
-__all__ = ['train_parser', 'train_main', 'load_sweep', 'sweep_main', 'report_main', 'main']
+__all__ = ['train_main', 'sweep_main', 'report_main', 'normbook_train', 'run_name', 'train_parser', 'load_sweep',
+           'normbook_sweep', 'normbook_report', 'main']
 
 # %% ../nbs/09_cli.ipynb #w01
 @contextmanager
@@ -28,96 +33,162 @@ def _quietly(f):
     _f.__name__, _f.__qualname__, _f.__doc__, _f.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
     return _f
 
+def _call_parse(f):
+    "fastcore's `call_parse`, which does not parse `sys.argv` at once here when this module runs as `python -m normbook.cli`"
+    return call_parse(f)  # called from this frame, `call_parse` does not see the module's top level as a script's
+
 # %% ../nbs/09_cli.ipynb #c006
-def train_parser() -> argparse.ArgumentParser:
-    "The argument parser of `normbook-train`"
-    from normbook.experiments import DATASETS, SCHEDULES
-    p = argparse.ArgumentParser(prog='normbook-train', description='Train (or evaluate) one model with the papers\' recipe and print its results.')
-    a = p.add_argument
-    a('--model', '-m', default='mininet', help='model name for normbook.models.get_model (default: mininet)')
-    a('--norm', default='bn', help="normalization: bn, brn, gbn, gn, in, ln, cln, frn, frntlu, bnet, none (default: bn)")
-    a('--norm-kw', default='{}', help='JSON object of keyword arguments for the norm, e.g. \'{"group_size": 2}\' for gbn')
-    a('--act', default=None, help="activation: relu, tlu, silu, ... (default: the norm's own, TLU for frntlu, else ReLU)")
-    a('--data', default='fashion_mnist', choices=list(DATASETS), help='data set (default: fashion_mnist)')
-    a('--bs', '--batch-size', '-b', dest='bs', type=int, default=64, help='batch size per device (default: 64)')
-    a('--epochs', '--epoch', dest='epochs', type=int, default=1, help='epochs; 0 with --load evaluates only (default: 1)')
-    a('--lr', '--learning-rate', '-lr', dest='lr', type=float, default=None, help='peak learning rate (default: 0.1 × bs / 256)')
-    a('--schedule', default='cos', choices=SCHEDULES, help='learning-rate schedule (default: cos)')
-    a('--wd', type=float, default=1e-4, help='L2 weight decay (default: 1e-4)')
-    a('--warmup', type=float, default=0., help='fraction of training with linear warm-up (default: 0)')
-    a('--seed', type=int, default=0, help='random seed (default: 0)')
-    a('--bn-only', action='store_true', help='train only the normalization layers')
-    a('--quick', action='store_true', help='train on the quick subsets of the data')
-    a('--n-train', type=int, default=None, help='training images to use, >= 1 (default: all)')
-    a('--n-valid', type=int, default=None, help='test-split images to score, >= 1 (default: all)')
-    a('--n-holdout', type=int, default=None, help='training images held out for validation (default: none)')
-    a('--size', type=int, default=None, help='image side in pixels, >= 1 (default: the data set\'s)')
-    a('--model-kw', default='{}', help='JSON object of more model arguments, e.g. \'{"nf": 32}\'')
-    return _run_args(p)
+_ALIASES = {'-b': '--bs', '--batch-size': '--bs', '--epoch': '--epochs', '--learning-rate': '--lr', '-lr': '--lr',
+            '-m': '--model', '-n': '--name'}
+
+def _canon(argv:list) -> list:
+    "`argv` with `_` in flag names read as `-`, and the aliases of `_ALIASES` as normbook's flags"
+    out = []
+    for i, a in enumerate(argv):
+        if a == '--': return out + list(argv[i:])
+        if a.startswith('-') and not re.fullmatch(r'-[\d.].*', a):
+            k, eq, v = a.partition('=')
+            if k.startswith('--'): k = '--' + k[2:].replace('_', '-')
+            a = _ALIASES.get(k, k) + eq + v
+        out.append(a)
+    return out
 
 # %% ../nbs/09_cli.ipynb #x00
-def _run_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
-    "Add the flags of `normbook-train` that are not settings of the run to `p`"
-    a = p.add_argument
-    a('--name', '-n', default='', help='a label for the run')
-    a('--cpu', action='store_true', help='train on the CPU even when a GPU is there')
-    a('--gpu', action='store_true', help='require a GPU (the default is to use one when there is one)')
-    a('--data-dir', default=None, help='folder with the data sets (sets NORMBOOK_DATA)')
-    a('--save', default=None, help='save the trained weights (a state dict) to this file')
-    a('--load', '--weight-path', dest='load', default=None, help='start from the weights in this file')
-    a('--results', default=None, help='also append the result as a line of this JSONL file')
-    a('--json', action='store_true', help='print the whole result as JSON')
-    a('--no-progress', action='store_true', help='no progress bar')
-    return p
+def _json_dict(flag:str):
+    "An argparse type for `flag` that reads a JSON object"
+    def json_object(s):
+        try: d = json.loads(s) if isinstance(s, str) else s
+        except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"{flag} must be a JSON object, got {s!r} ({e})") from None
+        if not isinstance(d, dict): raise argparse.ArgumentTypeError(f"{flag} must be a JSON object, got {s!r}")
+        return d
+    return json_object
+
+def _exp_params() -> list:
+    "`normbook-train`'s parameters for the fields of `Experiment`: their types, defaults, docments, aliases and choices"
+    from normbook.experiments import Experiment, DATASETS, SCHEDULES, OPTIMIZERS, PRECISIONS
+    docs, ps, choices, also = docments(Experiment, full=True, eval_str=True), [], dict(data=list(DATASETS), schedule=list(SCHEDULES), opt=list(OPTIMIZERS), precision=list(PRECISIONS)), {}
+    for k, v in _ALIASES.items(): also.setdefault(v[2:].replace('-', '_'), []).append(k)
+    for f in fields(Experiment):
+        t, default = docs[f.name].anno, f.default if f.default is not MISSING else f.default_factory()
+        if typing.get_origin(t) in (typing.Union, getattr(__import__('types'), 'UnionType', None)):
+            t = next(o for o in typing.get_args(t) if o is not type(None))
+        if t is dict: t, default = _json_dict('--' + f.name.replace('_', '-')), json.dumps(default)
+        doc = (docs[f.name].docment or '') + (f" (also {', '.join(also[f.name])})" if f.name in also else '')
+        meta = (doc, dict(choices=choices[f.name])) if f.name in choices else (doc,)
+        ps.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[(t, *meta)]))
+    return ps
+
+def _set_sig(f, extra:list):
+    "Give the `call_parse` function `f` the parameters `extra` in place of its `**kwargs`, first"
+    sig = inspect.signature(f.__wrapped__, eval_str=True)
+    own = [p.replace(kind=p.KEYWORD_ONLY) for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    f.__signature__ = sig.replace(parameters=[*extra, *own])
 
 # %% ../nbs/09_cli.ipynb #c008
-def _json_arg(p, flag:str, s:str) -> dict:
-    try: kw = json.loads(s)
-    except json.JSONDecodeError as e: p.error(f"{flag} must be a JSON object, got {s!r} ({e})")
-    if not isinstance(kw, dict): p.error(f"{flag} must be a JSON object, got {s!r}")
-    return kw
+class _Usage(ValueError): "A mistake in the command line (exit status 2)"
 
-def _experiment(args, p):
-    "The `Experiment` of parsed `args`; settings errors go to `p.error`"
+def _experiment(kw:dict, train:bool, weight_path:str|None, load:str|None):
+    "The `Experiment` of `normbook-train`'s settings `kw`, and the weight file to start from"
     from normbook.experiments import Experiment
-    if args.load and not Path(args.load).is_file(): p.error(f"weight file {args.load} not found")
-    if args.epochs == 0 and not args.load: p.error("--epochs 0 evaluates a saved model: pass --load FILE")
-    kw, nkw = _json_arg(p, '--model-kw', args.model_kw), _json_arg(p, '--norm-kw', args.norm_kw)
-    try:
-        return Experiment(model=args.model, norm=args.norm, act=args.act, data=args.data, bs=args.bs,
-                          epochs=args.epochs, lr=args.lr, schedule=args.schedule, wd=args.wd, warmup=args.warmup, seed=args.seed,
-                          bn_only=args.bn_only, quick=args.quick, n_train=args.n_train, n_valid=args.n_valid, size=args.size,
-                          n_holdout=args.n_holdout, model_kw=kw, norm_kw=nkw, name=args.name)
-    except (ValueError, TypeError) as e: p.error(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e)))
+    if weight_path and load: raise _Usage("--weight-path and --load exclude each other")
+    w = load or (None if weight_path in (None, 'init') else weight_path)
+    if w and not Path(w).is_file(): raise _Usage(f"weight file {w} not found")
+    if weight_path and not train: kw = {**kw, 'epochs': 0}  # evaluate only
+    try: return Experiment(**kw), w
+    except (ValueError, TypeError) as e: raise _Usage(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e))) from None
 
 # %% ../nbs/09_cli.ipynb #c009
-def _device(args, p):
+def _device(cpu:bool, gpu:bool):
     import torch
-    if args.cpu and args.gpu: p.error("--cpu and --gpu exclude each other")
-    if args.gpu and not torch.cuda.is_available(): p.error("--gpu was given but no GPU is available")
-    return 'cpu' if args.cpu else None
+    if cpu and gpu: raise _Usage("--cpu and --gpu exclude each other")
+    if gpu and not torch.cuda.is_available(): raise _Usage("--gpu was given but no GPU (CUDA) is available; leave it out to train on the CPU")
+    return 'cpu' if cpu else None
 
-def _fail(prog:str, e:BaseException, code:int=1) -> int:
+def _fail(prog:str, e:BaseException|str, code:int=1) -> int:
     print(f"{prog}: error: {e}", file=sys.stderr)
     return code
 
+def _data_hint(e:BaseException, data:str) -> str:
+    "The message of a missing data set `data`, with the way to run on Fashion-MNIST instead"
+    return str(e) if data == 'fashion_mnist' else f"{e}\nTo train on Fashion-MNIST instead, add --data fashion_mnist."
+
 # %% ../nbs/09_cli.ipynb #c010
-@_quietly
-def train_main(argv:list|None=None) -> int:
-    "`normbook-train`: train one model and print its results; returns the exit status"
+@_call_parse
+def normbook_train(
+    train:bool=False, # train; without it, a run given --weight-path only evaluates those weights
+    weight_path:str=None, # weights to evaluate (with --train: to start from); 'init': the freshly initialised ones
+    load:str=None, # start training from the weights in this file (a state dict)
+    save:str=None, # save the trained weights (a state dict) to this file
+    results:str=None, # also append the result as a line of this JSONL file
+    runs:str='runs', # logs go to RUNS/NAME/: history.csv, TensorBoard events, results.jsonl ('': none)
+    cpu:bool=False, # train on the CPU even when a GPU is there
+    gpu:bool=False, # train on the GPU; an error when there is none
+    data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
+    json:bool=False, # print the whole result as JSON
+    no_progress:bool=False, # no progress bar
+    **kwargs, # `Experiment`'s settings
+) -> int:
+    "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
     from normbook.experiments import run, append_result
-    p = train_parser()
-    args = p.parse_args(argv)
-    exp, device = _experiment(args, p), _device(args, p)
-    if args.data_dir: os.environ['NORMBOOK_DATA'] = str(Path(args.data_dir).expanduser())
-    try: res = run(exp, progress=not args.no_progress, device=device, load=args.load, save=args.save)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail(p.prog, e)
-    except KeyboardInterrupt: return _fail(p.prog, 'interrupted', 130)
-    if args.results: append_result(args.results, res)
-    if args.json: print(json.dumps(res, default=str))
-    else: print(_summary(res))
-    if args.save: print(f"saved weights to {args.save}")
+    from normbook.distributed import barrier, is_main
+    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu)
+    except _Usage as e: return _fail('normbook-train', e, 2)
+    if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
+    log = Path(runs)/run_name(exp) if runs else None
+    try: res = run(exp, progress=not no_progress, device=device, load=load, save=save, cbs=_log_cbs(log) if is_main() and exp.epochs else [])
+    except FileNotFoundError as e: return _fail('normbook-train', _data_hint(e, exp.data))
+    except (ValueError, TypeError, ImportError) as e: return _fail('normbook-train', e)
+    except KeyboardInterrupt: return _fail('normbook-train', 'interrupted', 130)
+    barrier()  # every rank finished the run
+    if not is_main(): return 0
+    for fn in (results, log and log/'results.jsonl'):
+        if fn: append_result(fn, res)
+    print(_dumps(res) if json else _summary(res))
+    if save: print(f"saved weights to {save}")
     return 0
+
+# %% ../nbs/09_cli.ipynb #c010b
+def run_name(exp) -> str:
+    "The folder name of `exp`'s logs: its `name`, else its model, norm and key"
+    return exp.name or f"{exp.model}_{exp.norm}_{exp.key}"
+
+def _log_cbs(log:Path|None) -> list:
+    "fastai's `CSVLogger` to LOG/history.csv and, when `tensorboard` is installed, its `TensorBoardCallback` to LOG"
+    if log is None: return []
+    from fastai.callback.progress import CSVLogger
+    log.mkdir(parents=True, exist_ok=True)
+    cbs = [CSVLogger(fname=str(log.resolve()/'history.csv'))]
+    try: import tensorboard
+    except ImportError: return cbs
+    from fastai.callback.tensorboard import TensorBoardCallback
+    return cbs + [TensorBoardCallback(log_dir=str(log), trace_model=False, log_preds=False)]
+
+def _dumps(res:dict) -> str: return json.dumps(res, default=str)
+
+# %% ../nbs/09_cli.ipynb #c010c
+@contextmanager
+def _argv(argv:list):
+    old, sys.argv = sys.argv, argv
+    try: yield
+    finally: sys.argv = old
+
+def _entry(func, prog:str, params=None):
+    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as `_canon` spells them"
+    def _f(argv:list|None=None) -> int:
+        argv = _canon(sys.argv[1:] if argv is None else list(argv))
+        with _quiet():
+            if params is not None: _set_sig(func, params())
+            with _argv([prog, *argv]): _, kw, _pdb = parse_cli(func)
+            return func(**kw)
+    _f.__name__ = _f.__qualname__ = prog.replace('normbook-', '') + '_main'
+    _f.__doc__ = f"`{prog}`: {func.__doc__}"
+    return _f
+
+train_main = _entry(normbook_train, 'normbook-train', _exp_params)
+
+def train_parser() -> argparse.ArgumentParser:
+    "The argument parser of `normbook-train`"
+    with _quiet(): _set_sig(normbook_train, _exp_params()); return anno_parser(normbook_train, prog='normbook-train')
 
 # %% ../nbs/09_cli.ipynb #c011
 def _summary(res:dict) -> str:
@@ -126,7 +197,7 @@ def _summary(res:dict) -> str:
     valid = f"  held-out accuracy {f(res['valid_acc'])} (best epoch {f(res['best_acc'])})" if res.get('n_holdout') else ''
     return (head + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
-            f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained, on {res['device']}")
+            + (f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained" if res['epochs'] else f"evaluated only, {res['n_params']:,} parameters") + f", on {res['device']}")
 
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:
@@ -143,27 +214,30 @@ def load_sweep(fn:str|Path) -> dict:
     return dict(grid=cfg['grid'], base=cfg.get('base') or {}, results=res if res.is_absolute() else fn.parent/res)
 
 # %% ../nbs/09_cli.ipynb #c025
-@_quietly
-def sweep_main(argv:list|None=None) -> int:
-    "`normbook-sweep CONFIG.yaml`: check a sweep's runs, run (or resume) it and print its table; returns the exit status"
+@_call_parse
+def normbook_sweep(
+    config:str, # the sweep YAML file (keys: grid, base, results)
+    results:str=None, # the JSONL results file (default: from the YAML, else CONFIG.jsonl)
+    cpu:bool=False, # train on the CPU even when a GPU is there
+    dry_run:bool=False, # list the runs still to do and stop
+    on_error:Annotated[str, 'what a failing run does', dict(choices=('raise', 'skip'))]='raise',
+    no_progress:bool=False, # no progress bars
+) -> int:
+    "Run every run of a YAML sweep that its results file does not have yet, and print its table; returns the exit status"
     from normbook.experiments import sweep, report, show_table
-    p = argparse.ArgumentParser(prog='normbook-sweep', description='Run every run of a YAML sweep that its results file does not have yet.')
-    p.add_argument('config', help='the sweep YAML file (keys: grid, base, results)')
-    p.add_argument('--results', default=None, help='the JSONL results file (default: from the YAML, else CONFIG.jsonl)')
-    p.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is there')
-    p.add_argument('--dry-run', action='store_true', help='list the runs still to do and stop')
-    p.add_argument('--on-error', default='raise', choices=('raise', 'skip'), help='what a failing run does (default: raise)')
-    p.add_argument('--no-progress', action='store_true', help='no progress bars')
-    args = p.parse_args(argv)
     try:
-        cfg = load_sweep(args.config)
-        results = Path(args.results) if args.results else cfg['results']
-        if args.dry_run: return _dry_run(cfg, results)
-        df = sweep(cfg['grid'], results, cfg['base'], progress=not args.no_progress, on_error=args.on_error, device='cpu' if args.cpu else None)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail(p.prog, e)
-    except KeyboardInterrupt: return _fail(p.prog, f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
+        cfg = load_sweep(config)
+        results = Path(results) if results else cfg['results']
+        if dry_run: return _dry_run(cfg, results)
+        df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail('normbook-sweep', e)
+    except KeyboardInterrupt: return _fail('normbook-sweep', f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
+    from normbook.distributed import is_main
+    if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line
     print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
     return 0
+
+sweep_main = _entry(normbook_sweep, 'normbook-sweep')
 
 # %% ../nbs/09_cli.ipynb #c026
 def _dry_run(cfg, results) -> int:
@@ -176,38 +250,59 @@ def _dry_run(cfg, results) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #c034
-@_quietly
-def report_main(argv:list|None=None) -> int:
-    "`normbook-report RESULTS.jsonl`: print the table of means and intervals, optionally save a plot or a CSV; returns the exit status"
+@_call_parse
+def normbook_report(
+    results:str, # a JSONL results file of normbook-sweep or normbook-train --results, or a run folder RUNS/NAME
+    by:Annotated[str, 'settings to group by (default: those that vary, except seed)', dict(nargs='+')]=None,
+    metrics:Annotated[str, 'metrics in the table', dict(nargs='+')]=('test_acc', 'valid_acc'),
+    err:Annotated[str, 'what ± shows: 95% t-interval or std over seeds', dict(choices=('ci95', 'std'))]='ci95',
+    plot:str=None, # save a plot of --metric against --x, one line per --hue, to this file
+    x:str='bs', # x axis of the plot
+    hue:str='norm', # one line per value of this setting
+    metric:str='test_acc', # y axis of the plot
+    curves:str=None, # save each run's loss and accuracy per epoch to this file
+    csv:str=None, # also write the full table (mean, std, n, ci95 of every metric) as CSV
+) -> int:
+    "Summarize a results file over seeds, and plot it; returns the exit status"
     from normbook.experiments import report, show_table, read_results
-    p = argparse.ArgumentParser(prog='normbook-report', description='Summarize a results file over seeds.')
-    p.add_argument('results', help='a JSONL results file of normbook-sweep or normbook-train --results')
-    p.add_argument('--by', nargs='+', default=None, help='settings to group by (default: those that vary, except seed)')
-    p.add_argument('--metrics', nargs='+', default=['test_acc', 'valid_acc'], help='metrics in the table (default: test_acc valid_acc)')
-    p.add_argument('--err', default='ci95', choices=('ci95', 'std'), help='what ± shows: 95%% t-interval or std over seeds (default: ci95)')
-    p.add_argument('--plot', default=None, help='save a plot of --metric against --x, one line per --hue, to this file')
-    p.add_argument('--x', default='bs', help='x axis of the plot (default: bs)')
-    p.add_argument('--hue', default='norm', help='one line per value of this setting (default: norm)')
-    p.add_argument('--metric', default='test_acc', help='y axis of the plot (default: test_acc)')
-    p.add_argument('--csv', default=None, help='also write the full table (mean, std, n, ci95 of every metric) as CSV')
-    args = p.parse_args(argv)
     try:
-        if not Path(args.results).is_file(): raise FileNotFoundError(f"results file {args.results} not found")
-        rows = read_results(args.results)
-        tab = report(rows, by=args.by)
-        print(show_table(tab, metrics=args.metrics, err=args.err).to_string())
-        if args.csv: tab.to_csv(args.csv); print(f"wrote {args.csv}")
-        if args.plot: _save_plot(rows, args); print(f"wrote {args.plot}")
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail(p.prog, e)
+        fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
+        if not fn.is_file(): raise FileNotFoundError(f"results file {results} not found")
+        rows = read_results(fn)
+        tab = report(rows, by=by)
+        print(show_table(tab, metrics=list(metrics), err=err).to_string())
+        if csv: tab.to_csv(csv); print(f"wrote {csv}")
+        if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
+        if curves: _save_curves(rows, curves); print(f"wrote {curves}")
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail('normbook-report', e)
     return 0
 
+report_main = _entry(normbook_report, 'normbook-report')
+
 # %% ../nbs/09_cli.ipynb #c035
-def _save_plot(rows, args):
+def _save_plot(rows, fn, x, hue, metric, err, title):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from normbook.experiments import plot_results
-    ax = plot_results(rows, x=args.x, hue=args.hue, metric=args.metric, err=args.err, title=Path(args.results).stem)
-    ax.figure.tight_layout(); ax.figure.savefig(args.plot, dpi=120); plt.close(ax.figure)
+    ax = plot_results(rows, x=x, hue=hue, metric=metric, err=err, title=title)
+    ax.figure.tight_layout(); ax.figure.savefig(fn, dpi=120); plt.close(ax.figure)
+
+def _save_curves(rows:list, fn):
+    "Plot each run's training and validation loss and validation accuracy per epoch (its `history`) to `fn`"
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    runs = [r for r in rows if r.get('history')]
+    if not runs: raise ValueError("no run in the results has per-epoch values (a run that only evaluates has none)")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for i, r in enumerate(runs):
+        h, c, lbl = r['history'], f'C{i % 10}', r.get('name') or f"{r.get('model')} {r.get('norm')} bs={r.get('bs')} seed={r.get('seed')}"
+        ep = range(1, len(h) + 1)
+        a1.plot(ep, [e.get('train_loss') for e in h], c=c, marker='.', label=lbl)
+        a1.plot(ep, [e.get('valid_loss') for e in h], c=c, ls='--', marker='.')
+        a2.plot(ep, [e.get('accuracy') for e in h], c=c, marker='.', label=lbl)
+    a1.set(xlabel='epoch', ylabel='loss', title='training (solid) and validation (dashed) loss')
+    a2.set(xlabel='epoch', ylabel='accuracy', title='validation accuracy'); a2.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(fn, dpi=120); plt.close(fig)
 
 # %% ../nbs/09_cli.ipynb #c038
 def main(argv:list|None=None) -> int:

@@ -6,12 +6,13 @@ Docs: https://normbook.github.io/normbook/demo.html.md"""
 
 # %% ../nbs/90_demo.ipynb #c001
 from __future__ import annotations
-import argparse, sys, time
+import sys, time
 from pathlib import Path
-from .cli import _quietly
+from typing import Annotated
+from .cli import _call_parse, _entry, _fail
 
 # %% auto #0
-__all__ = ['demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'main']
+__all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'normbook_demo']
 
 # %% ../nbs/90_demo.ipynb #c006
 def demo_settings(
@@ -91,31 +92,32 @@ def summary(df) -> str:
             f"is unchanged by g at {frn:.3f} ({frn - full:+.3f} against BatchNorm at g={max(acc.index):g}).")
 
 # %% ../nbs/90_demo.ipynb #c013
-@_quietly
-def main(argv:list|None=None) -> int:
-    "`python -m normbook.demo`: run the demo, print its table and summary, and say where the plot is"
-    p = argparse.ArgumentParser(prog='normbook-demo', description="BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST.")
-    p.add_argument('--out', default='normbook-demo', help='output folder (default: normbook-demo)')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='seeds; every setting runs once per seed (default: 0 1)')
-    p.add_argument('--n-train', type=int, default=12000, help='training images (default: 12000)')
-    p.add_argument('--n-valid', type=int, default=3000, help='test images (default: 3000)')
-    p.add_argument('--epochs', type=int, default=2, help='epochs (default: 2)')
-    p.add_argument('--resume', action='store_true', help='keep the finished runs of an earlier demo')
-    p.add_argument('--cpu', action='store_true', help='stay on the CPU even when a GPU is there')
-    p.add_argument('--no-progress', action='store_true', help='print one line per run instead of progress bars')
-    p.add_argument('--threads', type=int, default=None, help="CPU threads for torch (default: torch's own, one per core)")
-    a = p.parse_args(argv)
-    if a.threads is not None and a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
-    if a.threads: import torch; torch.set_num_threads(a.threads)
-    print(f"normbook demo: mininet on {a.n_train:,} Fashion-MNIST images, {a.epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
-          f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, a.seeds))}\n", flush=True)
+@_call_parse
+def normbook_demo(
+    out:str='normbook-demo', # output folder
+    seeds:Annotated[int, 'seeds; every setting runs once per seed', dict(nargs='+')]=(0, 1),
+    n_train:int=12000, # training images
+    n_valid:int=3000, # test images
+    epochs:int=2, # epochs
+    resume:bool=False, # keep the finished runs of an earlier demo
+    cpu:bool=False, # stay on the CPU even when a GPU is there
+    no_progress:bool=False, # print one line per run instead of progress bars
+    threads:int=None, # CPU threads for torch (default: torch's own, one per core)
+) -> int:
+    "Run the demo, BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST"
+    if threads is not None and threads < 1: return _fail('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
+    if threads: import torch; torch.set_num_threads(threads)
+    print(f"normbook demo: mininet on {n_train:,} Fashion-MNIST images, {epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
+          f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, seeds))}\n", flush=True)
     t0 = time.time()
-    try: df = run_demo(a.out, a.resume, not a.no_progress, 'cpu' if a.cpu else None, n_train=a.n_train, n_valid=a.n_valid, epochs=a.epochs, seeds=tuple(a.seeds))
-    except (FileNotFoundError, ValueError) as e: print(f"normbook-demo: error: {e}", file=sys.stderr); return 1
-    except KeyboardInterrupt: print("\nnormbook-demo: interrupted", file=sys.stderr); return 130
+    try: df = run_demo(out, resume, not no_progress, 'cpu' if cpu else None, n_train=n_train, n_valid=n_valid, epochs=epochs, seeds=tuple(seeds))
+    except (FileNotFoundError, ValueError) as e: return _fail('normbook-demo', e)
+    except KeyboardInterrupt: return _fail('normbook-demo', 'interrupted', 130)
     print('\n' + demo_table(df).to_string(float_format=lambda v: f'{v:.3f}') + '\n\n' + summary(df))
-    print(f"\nplot: {Path(a.out)/'demo.png'}   results: {Path(a.out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
+    print(f"\nplot: {Path(out)/'demo.png'}   results: {Path(out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
     return 0
+
+main = _entry(normbook_demo, 'normbook-demo')
 
 # %% ../nbs/90_demo.ipynb #c015
 if __name__ == '__main__': sys.exit(main())

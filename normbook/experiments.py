@@ -20,23 +20,30 @@ from fastai.data.core import DataLoaders, Datasets
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds
 from fastai.callback.progress import ProgressCallback
-from fastai.optimizer import SGD
+from fastai.optimizer import SGD, Adam, Lamb, ranger, OptimWrapper
+from fastai.callback.fp16 import MixedPrecision, AMPMode
+from fastai.callback.core import CancelBackwardException
 from fastai.metrics import accuracy
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs, num_distrib, rank_distrib
 from fastprogress.fastprogress import master_bar, progress_bar
 from fastcore.basics import patch_to
+from fastcore.foundation import L
+from .distributed import setup_distrib, distrib_ctx_for, distrib_record, barrier, is_main, world_size
 from .data import fashion_mnist, cifar10, imagenette
 
 # %% auto #0
-__all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'METRICS', 'Experiment', 'get_data', 'build_model', 'lr_schedule', 'RunStats',
-           'RunBar', 'make_learner', 'run', 'expand', 'check_experiments', 'append_result', 'read_results', 'sweep',
-           'tune_lr', 'results_path', 'report', 'show_table', 'compare', 'plot_results', 'plot_curves']
+__all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'OPTIMIZERS', 'PRECISIONS', 'METRICS', 'Experiment', 'get_data', 'build_model',
+           'lr_schedule', 'RunStats', 'RunBar', 'get_opt_func', 'CreateGraph', 'Precision', 'make_learner', 'run',
+           'expand', 'check_experiments', 'append_result', 'read_results', 'sweep', 'tune_lr', 'results_path', 'report',
+           'show_table', 'compare', 'plot_results', 'plot_curves']
 
 # %% ../nbs/08_experiments.ipynb #c006
 QUICK_SIZES = dict(fashion_mnist=(4000, 2000), cifar10=(5000, 1000), imagenette=(2000, 500))
 DATASETS = dict(fashion_mnist=fashion_mnist, cifar10=cifar10, imagenette=imagenette)
 SCHEDULES = ('cos', 'one_cycle', 'flat_cos', 'const')
+OPTIMIZERS = ('sgd', 'adam', 'ranger', 'lamb', 'ralamb', 'ranger_lars', 'adahessian')
+PRECISIONS = ('fp32', 'bf16', 'fp16')
 
 # %% ../nbs/08_experiments.ipynb #c007
 @dataclass
@@ -45,10 +52,10 @@ class Experiment:
     model:str='mininet' # a name for `normbook.models.get_model`
     norm:str='bn' # a norm name of `normbook.norms` (e.g. 'bn', 'gn', 'frn')
     act:str|None=None # an activation name of `normbook.norms`; `None`: the norm's own (TLU for 'frntlu', else ReLU)
-    data:str='fashion_mnist' # a key of `DATASETS`
+    data:str|None=None # a key of `DATASETS`; `None`: 'cifar10' for the `cifar_*` models, else 'fashion_mnist'
     bs:int=64 # batch size (per device)
     epochs:int=1 # epochs of training
-    lr:float|None=None # peak learning rate; `None`: 0.1 × bs / 256
+    lr:float|None=None # peak learning rate; `None`: 0.1 × bs / 256 for SGD, 0.004 × bs / 256 for the other optimizers
     schedule:str='cos' # one of `SCHEDULES`
     wd:float=1e-4 # L2 weight decay on every parameter
     mom:float=0.9 # SGD momentum
@@ -60,15 +67,22 @@ class Experiment:
     n_valid:int|None=None # test-split images scored (`None`: all, or the quick size)
     n_holdout:int|None=None # training images held out for validation (selection); `None`: no validation split
     size:int|None=None # image side (`None`: the data set's default)
+    sync_bn:bool=False # under torchrun: BatchNorm statistics over all devices' batches (`normbook.distributed`)
+    opt:str='sgd' # one of `OPTIMIZERS`: SGD with momentum and L2 weight decay (the papers'), or adam, ranger, lamb, ralamb, ranger_lars, adahessian
+    precision:str='fp32' # one of `PRECISIONS`: 'bf16' or 'fp16' train under autocast (fastai's `MixedPrecision`)
     norm_kw:dict=field(default_factory=dict) # keyword arguments for every norm layer, e.g. `dict(group_size=2)` for 'gbn'
     model_kw:dict=field(default_factory=dict) # more keyword arguments for the model
     name:str='' # a label for tables; not part of the run's identity
 
-    def __post_init__(self): _check_exp(self)
+    def __post_init__(self):
+        if self.data is None: self.data = 'cifar10' if str(self.model).startswith('cifar_') else 'fashion_mnist'
+        _check_exp(self)
 
 # %% ../nbs/08_experiments.ipynb #c009
 def _check_exp(e):
     if e.data not in DATASETS: raise ValueError(f"Experiment.data must be one of {list(DATASETS)}, got {e.data!r}")
+    if e.opt not in OPTIMIZERS: raise ValueError(f"Experiment.opt must be one of {OPTIMIZERS}, got {e.opt!r}")
+    if e.precision not in PRECISIONS: raise ValueError(f"Experiment.precision must be one of {PRECISIONS}, got {e.precision!r}")
     if e.schedule not in SCHEDULES: raise ValueError(f"Experiment.schedule must be one of {SCHEDULES}, got {e.schedule!r}")
     for k in ('bs', 'epochs'):
         v = getattr(e, k)
@@ -84,7 +98,7 @@ def _check_exp(e):
         if not isinstance(getattr(e, k), dict): raise TypeError(f"Experiment.{k} must be a dict, got {type(getattr(e, k)).__name__}")
 
 # %% ../nbs/08_experiments.ipynb #c012
-_LATER = dict(norm_kw={}, n_holdout=None)  # settings added after results were stored: part of the key only when set
+_LATER = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32')  # settings added after results were stored: part of the key only when set
 
 def _config(e:Experiment) -> dict:
     return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _LATER and v == _LATER[k])}
@@ -96,8 +110,8 @@ def key(self) -> str:
 
 @patch_to(Experiment, as_prop=True)
 def base_lr(self) -> float:
-    "The peak learning rate: `lr`, or 0.1 × `bs` / 256"
-    return self.lr if self.lr is not None else 0.1 * self.bs / 256
+    "The peak learning rate: `lr`, or 0.1 × bs / 256 (SGD; 0.004 × bs / 256 for the other optimizers)"
+    return self.lr if self.lr is not None else (0.1 if self.opt == 'sgd' else 0.004) * self.bs / 256
 
 @patch_to(Experiment, cls_method=True)
 def from_dict(cls, d:dict) -> Experiment:
@@ -192,14 +206,57 @@ class RunBar(Callback):
         self.pbar.update(self.iter + 1)
         if hasattr(self.learn, 'smooth_loss'): self.pbar.comment = f'loss {self.smooth_loss.item():.4f}'
 
+# %% ../nbs/08_experiments.ipynb #o02
+def _po():
+    try: import pytorch_optimizer as po
+    except ImportError: raise ImportError('this optimizer comes from pytorch-optimizer: pip install "normbook[optim]"') from None
+    return po
+
+def _ralamb(params, **kw): return _po().Lamb(params, rectify=True, **kw)
+def _ranger_lars(params, k:int=6, alpha:float=0.5, **kw): return _po().Lookahead(_ralamb(params, **kw), k=k, alpha=alpha)
+def _adahessian(params, **kw): return _po().AdaHessian(params, **kw)
+
+def get_opt_func(
+    name:str, # one of `OPTIMIZERS`
+    mom:float=0.9, # SGD's momentum
+):
+    "A fastai `opt_func` for the optimizer `name`: fastai's own where it has one, else pytorch-optimizer's in `OptimWrapper`"
+    if name == 'sgd': return partial(SGD, mom=mom, decouple_wd=False)
+    own, wrapped = dict(adam=Adam, ranger=ranger, lamb=Lamb), dict(ralamb=_ralamb, ranger_lars=_ranger_lars, adahessian=_adahessian)
+    if name in own: return own[name]
+    if name not in wrapped: raise ValueError(f"get_opt_func: unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
+    _po()
+    return partial(OptimWrapper, opt=wrapped[name])
+
+class CreateGraph(Callback):
+    "Run the backward pass with `create_graph=True`, for optimizers that differentiate the gradients (AdaHessian)"
+    order = MixedPrecision.order + 1  # after the loss is scaled
+    def before_backward(self):
+        with warnings.catch_warnings():  # the gradients' graph is freed: fastai's `zero_grad` sets them to None
+            warnings.filterwarnings('ignore', message=r'Using backward\(\) with create_graph=True', category=UserWarning)
+            self.learn.loss_grad.backward(create_graph=True)
+        raise CancelBackwardException()
+
+# %% ../nbs/08_experiments.ipynb #o04
+class Precision(MixedPrecision):
+    "fastai's `MixedPrecision` with autocast on the data's device (CPU or GPU): `amp_mode` 'bf16' or 'fp16'"
+    def before_fit(self):
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        dev = getattr(self.dls, 'device', None) or default_device()
+        dev = torch.device(dev).type
+        if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported(): raise ValueError("Precision: this GPU has no bfloat16")
+        kw = {k: v for k, v in self.kwargs.items() if k != 'enabled'}
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype=dtype), torch.amp.GradScaler(dev, enabled=dtype == torch.float16, **kw), L()
+
 # %% ../nbs/08_experiments.ipynb #c027
 def make_learner(exp:Experiment, dls, model:nn.Module, cbs=None) -> Learner:
-    "A fastai `Learner` with `exp`'s recipe: SGD with momentum and L2 weight decay on every parameter"
+    "A fastai `Learner` with `exp`'s recipe: by default SGD with momentum and L2 weight decay on every parameter"
     if exp.bn_only:
         from normbook.convert import bn_only
         model = bn_only(model)
+    cbs = [*(cbs or []), *([CreateGraph()] if exp.opt == 'adahessian' else []), *([Precision(exp.precision)] if exp.precision != 'fp32' else [])]
     return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=cbs,
-                   opt_func=partial(SGD, mom=exp.mom, decouple_wd=False), wd=exp.wd, wd_bn_bias=True,
+                   opt_func=get_opt_func(exp.opt, exp.mom), wd=exp.wd, wd_bn_bias=True,
                    moms=(exp.mom,) * 3, lr=exp.base_lr)
 
 # %% ../nbs/08_experiments.ipynb #c028
@@ -224,7 +281,8 @@ def run(
 ) -> dict:
     "Train `exp` with a fastai `Learner` and return its settings and results as a flat dict"
     set_seed(exp.seed)
-    device = torch.device(device) if device is not None else default_device()
+    device = setup_distrib(device)  # under torchrun: this rank's device, and the process group
+    if not is_main(): progress = False
     dls = get_data(exp, device=device)
     xb, _ = dls.one_batch()
     set_seed(exp.seed)
@@ -235,10 +293,11 @@ def run(
     if progress is not True: learn.remove_cb(ProgressCallback)
     if progress not in (True, False): learn.add_cb(RunBar(progress))
     t0 = time.perf_counter()
-    with _distrib(learn), learn.no_logging(): _fit(learn, exp)
-    res = _results(exp, learn, stats, t0)
+    with distrib_ctx_for(learn, exp.sync_bn), learn.no_logging():
+        _fit(learn, exp)
+        res = _results(exp, learn, stats, t0) | distrib_record(exp.bs)  # validates data-parallel too
     if measure is not None: res.update(measure(learn))
-    if save is not None and rank_distrib() == 0: Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(learn.model.state_dict(), save)
+    if save is not None and is_main(): Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(learn.model.state_dict(), save)
     return res
 
 # %% ../nbs/08_experiments.ipynb #c031
@@ -255,12 +314,6 @@ def _load_weights(model:nn.Module, fn):
     except Exception as e: raise ValueError(f"could not read a state dict from {fn}: {e}") from None
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise ValueError(f"{fn} does not fit the model: {str(e).splitlines()[0]}") from None
-
-def _distrib(learn:Learner):
-    "fastai's `distrib_ctx` with per-device BatchNorm statistics when launched by `accelerate launch`, else nothing"
-    if num_distrib() <= 1: return nullcontext()
-    from fastai.distributed import distrib_ctx  # needs accelerate
-    return learn.distrib_ctx(sync_bn=os.environ.get('NORMBOOK_SYNC_BN', '0') == '1')
 
 # %% ../nbs/08_experiments.ipynb #c033
 def _results(exp:Experiment, learn:Learner, stats:RunStats, t0:float) -> dict:
@@ -367,19 +420,20 @@ def sweep(
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     exps = expand(grid, base)
     if kwargs.get('model_fn', build_model) is build_model: check_experiments(exps)
-    done = {r.get('key') for r in read_results(results)}
+    done = {r.get('key') for r in read_results(results) if r.get('world_size', 1) == world_size()}
     todo = [e for e in exps if e.key not in done]
-    if len(todo) < len(exps): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
-    mbar = master_bar(todo) if progress and todo else None
+    if len(todo) < len(exps) and is_main(): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
+    mbar = master_bar(todo) if progress and todo and is_main() else None
     for e in (mbar if mbar is not None else todo):
         try: res = run(e, progress=mbar if mbar is not None else False, **kwargs)
         except Exception as ex:
             if on_error == 'raise': raise
             print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); continue
-        if rank_distrib() == 0: append_result(results, res)
+        barrier()  # every rank finished the run
+        if is_main(): append_result(results, res)
         line = f"{_label(e)}: test accuracy {_fmt(res['test_acc'])}" + (f", valid {_fmt(res['valid_acc'])}" if e.n_holdout else '') + f", {res['time']:.1f}s"
         if mbar is not None: mbar.write(line)
-        else: print(line, flush=True)
+        elif is_main(): print(line, flush=True)
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
 

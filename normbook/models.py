@@ -339,21 +339,25 @@ def cifar_resnet(
 # %% ../nbs/05_models.ipynb #c071
 MODELS = {'mininet': mininet, 'xmininet': xmininet, 'xsemininet': xsemininet,
           'xresnet18': xresnet18, 'xresnet34': xresnet34, 'xresnet50': xresnet50}
-_CIFAR_RE = re.compile(r'cifar_(freeze_)?resnet_(\d+)(?:_(\d+))?')
+_CIFAR_RE = re.compile(r'cifar_(?:(freeze)_(?:resnet_)?|resnet_)(\d+)(?:_(w)?(\d+))?')
 
 # %% ../nbs/05_models.ipynb #c072
 def get_model(
-    name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_64', 'cifar_freeze_resnet_56'
-    **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)
+    name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_4' (×4), 'cifar_resnet_14_w64', 'cifar_freeze_14_2'
+    **kwargs, # passed to the builder (`act_cls` is `act`; `train_head` goes to `bn_only` for `cifar_freeze_` names)
 ) -> nn.Module:
     "The model called `name` (FRN layers learn ε, see `init_frn_eps`); a `cifar_freeze_` name trains only its norms"
     if not isinstance(name, str): raise TypeError(f"get_model expected a model name (str), got {type(name).__name__}")
+    if 'act_cls' in kwargs:  # fastai's and the BNET package's spelling of `act`
+        if kwargs.get('act') is not None: raise ValueError("get_model: pass act or act_cls, not both")
+        kwargs['act'] = kwargs.pop('act_cls')
     if name in MODELS: return MODELS[name](**kwargs)
     m = _CIFAR_RE.fullmatch(name)
-    if m is None: raise ValueError(f"get_model: unknown model {name!r}; expected one of {list(MODELS)}, "
-                                   "'cifar_resnet_<depth>[_<width>]' or 'cifar_freeze_resnet_<depth>[_<width>]'")
-    freeze, depth, width = m.group(1), int(m.group(2)), int(m.group(3) or 16)
+    if m is None: raise ValueError(f"get_model: unknown model {name!r}; expected one of {list(MODELS)}, 'cifar_resnet_<depth>', "
+                                   "'cifar_resnet_<depth>_<k>' (width ×k), 'cifar_resnet_<depth>_w<width>', or these with 'cifar_freeze_'")
+    freeze, depth, absolute, n = m.group(1), int(m.group(2)), m.group(3), int(m.group(4) or 1)
+    if n < 1: raise ValueError(f"get_model: {name!r} asks for width {'' if absolute else '×'}{n}; expected >= 1")
     train_head = kwargs.pop('train_head', False)
     if freeze: kwargs.setdefault('norm_init', 'uniform')
-    model = cifar_resnet(depth, width, **kwargs)
+    model = cifar_resnet(depth, n if absolute else 16 * n, **kwargs)
     return bn_only(model, train_head=train_head) if freeze else model

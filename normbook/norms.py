@@ -16,8 +16,8 @@ from .fast import _stat_dtype
 
 # %% auto #0
 __all__ = ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'GhostBatchNorm3d',
-           'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm', 'register_act', 'get_act', 'norm_types',
-           'is_norm']
+           'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm', 'register_act', 'get_act', 'Mila', 'BentID',
+           'norm_types', 'is_norm']
 
 # %% ../nbs/03_norms.ipynb #c006
 def _check_x(
@@ -409,6 +409,20 @@ for _n, _f in [('relu', nn.ReLU), ('tlu', _tlu), ('leaky_relu', nn.LeakyReLU), (
                ('silu', nn.SiLU), ('swish', nn.SiLU), ('mish', nn.Mish), ('gelu', nn.GELU), ('identity', nn.Identity),
                ('none', nn.Identity)]:
     register_act(_n, _f, overwrite=True)
+
+# %% ../nbs/03_norms.ipynb #a002
+class Mila(nn.Module):
+    "Mila: x · tanh(softplus(x + β)), Mish with the input shifted by `beta`"
+    def __init__(self, beta:float=-0.25): super().__init__(); self.beta = beta
+    def forward(self, x:Tensor) -> Tensor: return x * torch.tanh(F.softplus(x + self.beta))
+    def extra_repr(self) -> str: return f'beta={self.beta}'
+
+class BentID(nn.Module):
+    "The bent identity: x + (√(x² + 1) − 1) / 2"
+    def forward(self, x:Tensor) -> Tensor: return x + (torch.sqrt(x * x + 1) - 1) / 2
+
+register_act('mila', Mila, overwrite=True)
+register_act('bentid', BentID, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c075
 _TORCH_NORMS = tuple(c for c in (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm,
