@@ -445,4 +445,11 @@ d = { 'settings': { 'branch': 'main',
                                 'normbook.norms.is_norm': ('norms.html#is_norm', 'normbook/norms.py'),
                                 'normbook.norms.norm_types': ('norms.html#norm_types', 'normbook/norms.py'),
                                 'normbook.norms.register_act': ('norms.html#register_act', 'normbook/norms.py'),
-                                'normbook.norms.register_norm': ('norms.html#register_norm', 'normbook/norms.py')}}}
+                                'normbook.norms.register_norm': ('norms.html#register_norm', 'normbook/norms.py')},
+            'normbook.verdicts': { 'normbook.verdicts._direction': ('verdicts.html#_direction', 'normbook/verdicts.py'),
+                                   'normbook.verdicts._finite': ('verdicts.html#_finite', 'normbook/verdicts.py'),
+                                   'normbook.verdicts.estimate': ('verdicts.html#estimate', 'normbook/verdicts.py'),
+                                   'normbook.verdicts.verdict': ('verdicts.html#verdict', 'normbook/verdicts.py'),
+                                   'normbook.verdicts.verdict_markdown': ('verdicts.html#verdict_markdown', 'normbook/verdicts.py'),
+                                   'normbook.verdicts.verdict_row': ('verdicts.html#verdict_row', 'normbook/verdicts.py'),
+                                   'normbook.verdicts.verdict_table': ('verdicts.html#verdict_table', 'normbook/verdicts.py')}}}
