@@ -27,7 +27,7 @@ def _quiet():
         yield
 
 def _quietly(f):
-    "Run the entry point `f` under `_quiet`"
+    "Run the entry point `f` under _quiet"
     def _f(argv:list|None=None) -> int:
         with _quiet(): return f(argv)
     _f.__name__, _f.__qualname__, _f.__doc__, _f.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
@@ -173,7 +173,7 @@ def _argv(argv:list):
     finally: sys.argv = old
 
 def _entry(func, prog:str, params=None):
-    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as `_canon` spells them"
+    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as _canon spells them"
     def _f(argv:list|None=None) -> int:
         argv = _canon(sys.argv[1:] if argv is None else list(argv))
         with _quiet():
