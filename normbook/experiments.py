@@ -73,13 +73,11 @@ class Experiment:
     norm_kw:dict=field(default_factory=dict) # keyword arguments for every norm layer, e.g. `dict(group_size=2)` for 'gbn'
     model_kw:dict=field(default_factory=dict) # more keyword arguments for the model
     name:str='' # a label for tables; not part of the run's identity
-
-    def __post_init__(self):
-        if self.data is None: self.data = 'cifar10' if str(self.model).startswith('cifar_') else 'fashion_mnist'
-        _check_exp(self)
+    def __post_init__(self): _check_exp(self)  # fills in `data`, then checks every field
 
 # %% ../nbs/08_experiments.ipynb #c009
 def _check_exp(e):
+    if e.data is None: e.data = 'cifar10' if str(e.model).startswith('cifar_') else 'fashion_mnist'
     if e.data not in DATASETS: raise ValueError(f"Experiment.data must be one of {list(DATASETS)}, got {e.data!r}")
     if e.opt not in OPTIMIZERS: raise ValueError(f"Experiment.opt must be one of {OPTIMIZERS}, got {e.opt!r}")
     if e.precision not in PRECISIONS: raise ValueError(f"Experiment.precision must be one of {PRECISIONS}, got {e.precision!r}")
@@ -284,9 +282,8 @@ def run(
     device = setup_distrib(device)  # under torchrun: this rank's device, and the process group
     if not is_main(): progress = False
     dls = get_data(exp, device=device)
-    xb, _ = dls.one_batch()
-    set_seed(exp.seed)
-    model = model_fn(exp, xb.shape[1], dls.c)
+    c_in = dls.one_batch()[0].shape[1]; set_seed(exp.seed)  # the same weights, whatever the data drew
+    model = model_fn(exp, c_in, dls.c)
     if load is not None: _load_weights(model, load)
     stats = RunStats()
     learn = make_learner(exp, dls, model, cbs=[stats, *_norm_cbs(exp), *(cbs or [])])

@@ -1,4 +1,4 @@
-"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `GhostBatchNorm2d`, `ChannelLayerNorm`) and `BNET2d`, behind one registry of norms and activations (`get_norm`, `get_act`, `register_norm`, `is_norm`)
+"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `GhostBatchNorm2d`, `ChannelLayerNorm`) and `BNET2d`, behind timm-style registries of norms and activations (`get_norm_layer`, `create_norm_layer`, `get_act_layer`, `create_act_layer`, `is_norm`)
 
 Docs: https://normbook.github.io/normbook/norms.html.md"""
 
@@ -8,6 +8,7 @@ Docs: https://normbook.github.io/normbook/norms.html.md"""
 from __future__ import annotations
 import functools, inspect, sys, warnings
 from typing import Callable
+from fastcore.basics import patch
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -15,9 +16,10 @@ from .layers import FRN, TLU, FRNTLU
 from .fast import _stat_dtype
 
 # %% auto #0
-__all__ = ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d', 'GhostBatchNorm2d', 'GhostBatchNorm3d',
-           'BNET2d', 'ChannelLayerNorm', 'register_norm', 'get_norm', 'register_act', 'get_act', 'Mila', 'BentID',
-           'norm_types', 'is_norm']
+__all__ = ['NORMS', 'get_norm', 'ACTS', 'get_act', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d',
+           'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'Registry', 'register_norm',
+           'get_norm_layer', 'create_norm_layer', 'register_act', 'get_act_layer', 'create_act_layer', 'Mila', 'BentID',
+           'norm_classes', 'is_norm']
 
 # %% ../nbs/03_norms.ipynb #c006
 def _check_x(
@@ -82,33 +84,35 @@ class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
         return super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}" + (f", group_size={self.group_size}" if self.group_size else '')
 
 # %% ../nbs/03_norms.ipynb #c011
-@functools.wraps(_BatchRenorm.__setattr__)
-def _brn_setattr(self, name, value):
+@patch
+def __setattr__(self:_BatchRenorm, name:str, value):
+    "Check `r_max` >= 1 and `d_max` >= 0 whenever they are set"
     if name == 'r_max' and not float(value) >= 1: raise ValueError(f"{type(self).__name__} expected r_max >= 1, got {value}")
     if name == 'd_max' and not float(value) >= 0: raise ValueError(f"{type(self).__name__} expected d_max >= 0, got {value}")
     nn.Module.__setattr__(self, name, float(value) if name in ('r_max', 'd_max') else value)
-_BatchRenorm.__setattr__ = _brn_setattr
 
 # %% ../nbs/03_norms.ipynb #c013
 @torch.no_grad()
-def _brn_update(self, mean:Tensor, var:Tensor):
-    "Update the running statistics with a batch's `mean` and unbiased `var`, as BatchNorm does"
-    self.num_batches_tracked.add_(1)
-    f = 1. / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-    self.running_mean.lerp_(mean.to(self.running_mean.dtype), f)
-    self.running_var.lerp_(var.to(self.running_var.dtype), f)
+def _update_running(m:nn.Module, mean:Tensor, var:Tensor):
+    "Update the running statistics of `m` with a batch's `mean` and unbiased `var`, as BatchNorm does"
+    m.num_batches_tracked.add_(1)
+    f = 1. / float(m.num_batches_tracked) if m.momentum is None else m.momentum
+    m.running_mean.lerp_(mean.to(m.running_mean.dtype), f)
+    m.running_var.lerp_(var.to(m.running_var.dtype), f)
 
-def _brn_forward(self, x:Tensor) -> Tensor:
+@patch
+def forward(self:_BatchRenorm, x:Tensor) -> Tensor:
+    "Batch Renormalization in training, the running statistics in eval"
     self._check_input_dim(x)
     xf = x.to(_stat_dtype(x))
     if not self.training: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
     else: y = self._renorm(xf)
     if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
     return y.to(x.dtype)
-_BatchRenorm._update, _BatchRenorm.forward = _brn_update, _brn_forward
 
 # %% ../nbs/03_norms.ipynb #c014
-def _brn_renorm(self, xf:Tensor) -> Tensor:
+@patch
+def _renorm(self:_BatchRenorm, xf:Tensor) -> Tensor:
     "Normalize `xf` with its batch (or group) statistics, corrected by r and d; update the running statistics"
     mean, var, var_u = _group_stats(self, xf, self.group_size)
     std = (var + self.eps).sqrt()
@@ -116,9 +120,8 @@ def _brn_renorm(self, xf:Tensor) -> Tensor:
         rstd = (self.running_var.to(xf.dtype) + self.eps).sqrt()
         r = (std / rstd).clamp(1 / self.r_max, self.r_max)
         d = ((mean - self.running_mean.to(xf.dtype)) / rstd).clamp(-self.d_max, self.d_max)
-        self._update(mean.mean(0), var_u)
+        _update_running(self, mean.mean(0), var_u)
     return (xf - _bs(mean, xf)) / _bs(std, xf) * _bs(r, xf) + _bs(d, xf)
-_BatchRenorm._renorm = _brn_renorm
 
 # %% ../nbs/03_norms.ipynb #c015
 class BatchRenorm1d(_BatchRenorm):
@@ -155,18 +158,19 @@ class _GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
     def extra_repr(self): return super().extra_repr() + f", group_size={self.group_size}"
 
 # %% ../nbs/03_norms.ipynb #b02
-def _gbn_forward(self, x:Tensor) -> Tensor:
+@patch
+def forward(self:_GhostBatchNorm, x:Tensor) -> Tensor:
+    "BatchNorm with each group's statistics in training, the running statistics in eval"
     self._check_input_dim(x)
     xf = x.to(_stat_dtype(x))
     if self.training or self.running_mean is None:
         mean, var, var_u = _group_stats(self, xf, self.group_size)
         if self.training and self.running_mean is not None:
-            with torch.no_grad(): self._update(mean.mean(0), var_u)
+            with torch.no_grad(): _update_running(self, mean.mean(0), var_u)
         y = (xf - _bs(mean, xf)) * torch.rsqrt(_bs(var, xf) + self.eps)
     else: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
     if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
     return y.to(x.dtype)
-_GhostBatchNorm.forward, _GhostBatchNorm._update = _gbn_forward, _brn_update
 
 # %% ../nbs/03_norms.ipynb #b03
 class GhostBatchNorm1d(_GhostBatchNorm):
@@ -200,27 +204,30 @@ class BNET2d(nn.BatchNorm2d):
         self.reset_bnconv()
 
 # %% ../nbs/03_norms.ipynb #c029
+@patch
 @torch.no_grad()
-def _bnet_reset_bnconv(self):
+def reset_bnconv(self:BNET2d):
     "Initialise `bnconv` as `init` says"
     conv = self.bnconv
     if self.init == 'default': return conv.reset_parameters()
     conv.weight.zero_(); conv.bias.zero_()
     if self.init == 'identity': conv.weight[:, 0, self.k // 2, self.k // 2] = 1.
 
-def _bnet_reset_parameters(self):
+@patch
+def reset_parameters(self:BNET2d):
     "Reset the running statistics and `bnconv`"
     super(BNET2d, self).reset_parameters()
     if hasattr(self, 'bnconv'): self.reset_bnconv()
-BNET2d.reset_bnconv, BNET2d.reset_parameters = _bnet_reset_bnconv, _bnet_reset_parameters
 
 # %% ../nbs/03_norms.ipynb #c031
-def _bnet_forward(self, x:Tensor) -> Tensor:
+@patch
+def forward(self:BNET2d, x:Tensor) -> Tensor:
+    "BatchNorm without affine (statistics in float32 for half inputs), then the depthwise `bnconv`"
     _check_x(self, x, (4,), 'H, W')
     return self.bnconv(super(BNET2d, self).forward(x.to(_stat_dtype(x))).to(x.dtype))
 
-def _bnet_extra_repr(self): return f"{self.num_features}, k={self.k}, eps={self.eps}, momentum={self.momentum}, init={self.init!r}"
-BNET2d.forward, BNET2d.extra_repr = _bnet_forward, _bnet_extra_repr
+@patch
+def extra_repr(self:BNET2d) -> str: return f"{self.num_features}, k={self.k}, eps={self.eps}, momentum={self.momentum}, init={self.init!r}"
 
 # %% ../nbs/03_norms.ipynb #c038
 class ChannelLayerNorm(nn.Module):
@@ -237,7 +244,9 @@ class ChannelLayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(num_features, device=device, dtype=dtype)) if affine else None
 
 # %% ../nbs/03_norms.ipynb #c039
-def _cln_forward(self, x:Tensor) -> Tensor:
+@patch
+def forward(self:ChannelLayerNorm, x:Tensor) -> Tensor:
+    "`F.layer_norm` over the channels, moved last; the output keeps the input's memory format"
     _check_x(self, x, range(2, 99))
     xf, nd = x.to(_stat_dtype(x)), x.dim()
     w, b = (None, None) if not self.affine else (self.weight.to(xf.dtype), self.bias.to(xf.dtype))
@@ -247,15 +256,49 @@ def _cln_forward(self, x:Tensor) -> Tensor:
     keep = xp.is_contiguous() and not x.is_contiguous()
     return y.to(x.dtype, memory_format=torch.preserve_format if keep else torch.contiguous_format)
 
+@patch
 @torch.no_grad()
-def _cln_reset_parameters(self):
+def reset_parameters(self:ChannelLayerNorm):
     "`weight` = 1, `bias` = 0"
     if self.affine: self.weight.fill_(1.); self.bias.zero_()
-ChannelLayerNorm.forward, ChannelLayerNorm.reset_parameters = _cln_forward, _cln_reset_parameters
-ChannelLayerNorm.extra_repr = lambda self: f"{self.num_features}, eps={self.eps}, affine={self.affine}"
+
+@patch
+def extra_repr(self:ChannelLayerNorm) -> str: return f"{self.num_features}, eps={self.eps}, affine={self.affine}"
+
+# %% ../nbs/03_norms.ipynb #r01
+class Registry:
+    "Case-insensitive short names for layer factories (classes, partials or functions) of one `kind`"
+    def __init__(self,
+                 kind:str, # what the factories build, for messages: 'norm', 'activation'
+                 short:str|None=None): # the short form in function names (`register_<short>`); `kind` if None
+        self.kind, self.short, self._d = kind, short or kind, {}
+    def check(self, name:str, factory:Callable, overwrite:bool=False):
+        "Raise unless `factory` may be registered under `name`"
+        if not isinstance(name, str) or not name: raise TypeError(f"register_{self.short} expected a non-empty str name, got {name!r}")
+        if not callable(factory) or isinstance(factory, nn.Module):
+            raise TypeError(f"register_{self.short} expected a callable factory (class, partial or function), got {type(factory).__name__}")
+        if name.lower() in self._d and not overwrite: raise ValueError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
+    def register(self, name:str, factory:Callable, overwrite:bool=False):
+        "Add `factory` under `name`; an existing name needs `overwrite=True`"
+        self.check(name, factory, overwrite); self._d[name.lower()] = factory
+    def __getitem__(self, name:str) -> Callable:
+        if name.lower() not in self._d: raise ValueError(f"unknown {self.kind} {name!r}; known {self.kind}s: {', '.join(self)}")
+        return self._d[name.lower()]
+    def __contains__(self, name) -> bool: return isinstance(name, str) and name.lower() in self._d
+    def __iter__(self): return iter(sorted(self._d))
+    def __len__(self) -> int: return len(self._d)
+    def __repr__(self) -> str: return f"Registry({self.kind!r}: {', '.join(self)})"
+
+# %% ../nbs/03_norms.ipynb #r01b
+@patch
+def resolve(self:Registry, layer, caller:str) -> Callable:
+    "The factory of `layer`: a registered name's, or `layer` itself when it is a class or partial"
+    if isinstance(layer, str): return self[layer]
+    if isinstance(layer, nn.Module): raise TypeError(f"{caller} expected a name, class or partial, got a {type(layer).__name__} instance")
+    if isinstance(layer, bool) or not callable(layer): raise TypeError(f"{caller} expected a name, class or partial, got {type(layer).__name__}")
+    return layer
 
 # %% ../nbs/03_norms.ipynb #c046
-_NORMS: dict[str, Callable] = {}
 _NORM_TYPES: list[type] = []
 
 def _params(f:Callable) -> set:
@@ -268,23 +311,23 @@ def _cls_of(f:Callable) -> type|None:
     while isinstance(f, functools.partial): f = f.func
     return f if isinstance(f, type) else None
 
+# %% ../nbs/03_norms.ipynb #r03
+NORMS = Registry('norm')  # the norms by name: `register_norm` adds, `get_norm_layer`/`create_norm_layer` look up
+
 # %% ../nbs/03_norms.ipynb #c049
 def register_norm(
-    name:str, # the short name for `get_norm`
+    name:str, # the short name for `get_norm_layer`/`create_norm_layer`
     factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
     types:tuple|None=None, # the layer classes it builds, for `is_norm`; found from `factory` when not given
     overwrite:bool=False, # replace an existing `name`
 ):
-    "Register `factory` under `name` for `get_norm`, and the classes it builds for `is_norm`"
-    if not isinstance(name, str) or not name: raise TypeError(f"register_norm expected a non-empty str name, got {name!r}")
-    if not callable(factory): raise TypeError(f"register_norm expected a callable factory, got {type(factory).__name__}")
-    key = name.lower()
-    if key in _NORMS and not overwrite: raise ValueError(f"norm {name!r} is already registered; pass overwrite=True to replace it")
-    types = _factory_types(factory, key) if types is None else tuple(types)
-    _NORMS[key] = factory
+    "Register `factory` under `name` in `NORMS`, and the classes it builds for `is_norm`"
+    NORMS.check(name, factory, overwrite)
+    types = _factory_types(factory, name.lower()) if types is None else tuple(types)
     for t in types:
         if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
-        if t not in _NORM_TYPES: _NORM_TYPES.append(t)
+    NORMS.register(name, factory, overwrite)
+    _NORM_TYPES.extend(t for t in types if t not in _NORM_TYPES)
 
 # %% ../nbs/03_norms.ipynb #c050
 def _factory_types(factory:Callable, name:str) -> tuple:
@@ -302,7 +345,21 @@ def _call_norm(factory:Callable, num_features:int, ndim:int, **kwargs) -> nn.Mod
     return factory(num_features, **kwargs)
 
 # %% ../nbs/03_norms.ipynb #c051
-def get_norm(
+def get_norm_layer(
+    norm:str|Callable|None, # a registered name, or a class or partial taking `num_features` (returned as it is)
+    ndim:int|None=None, # spatial dims the layer will see, for factories that take `ndim`; None: their default (2)
+    **kwargs, # bound into the returned partial
+) -> type|functools.partial|None:
+    "The class or partial that builds the norm `norm` from `num_features`, like timm's `get_norm_layer`"
+    if norm is None: return None
+    if ndim is not None and ndim not in (0, 1, 2, 3): raise ValueError(f"get_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
+    f = NORMS.resolve(norm, 'get_norm_layer')
+    if isinstance(f, _ByNdim): return f.layer(2 if ndim is None else ndim, **kwargs)
+    if ndim is not None and 'ndim' in _params(f): kwargs['ndim'] = ndim
+    return functools.partial(f, **kwargs) if kwargs or not isinstance(f, type) else f
+
+# %% ../nbs/03_norms.ipynb #r04
+def create_norm_layer(
     norm:str|Callable|None, # a registered name, a class or partial taking `num_features`, or None (`nn.Identity`)
     num_features:int, # C, the number of channels
     ndim:int=2, # spatial dims of the input: 0 (B,C), 1 (B,C,L), 2 (B,C,H,W), 3 (B,C,D,H,W)
@@ -310,15 +367,12 @@ def get_norm(
 ) -> nn.Module:
     "A normalization layer for `num_features` channels from a registered name, a class or a partial"
     if norm is None: return nn.Identity()
-    if isinstance(norm, bool) or not isinstance(num_features, int) or num_features < 1:
-        raise ValueError(f"get_norm expected a norm and an int num_features >= 1, got {norm!r} and {num_features!r}")
-    if ndim not in (0, 1, 2, 3): raise ValueError(f"get_norm expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
-    if isinstance(norm, str):
-        if norm.lower() not in _NORMS: raise ValueError(f"unknown norm {norm!r}; known norms: {', '.join(sorted(_NORMS))}")
-        norm = _NORMS[norm.lower()]
-    elif isinstance(norm, nn.Module): raise TypeError(f"get_norm expected a name, class or partial, got a {type(norm).__name__} instance")
-    elif not callable(norm): raise TypeError(f"get_norm expected a name, class or partial, got {type(norm).__name__}")
-    return _call_norm(norm, num_features, ndim, **kwargs)
+    if isinstance(norm, bool) or isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+        raise ValueError(f"create_norm_layer expected a norm and an int num_features >= 1, got {norm!r} and {num_features!r}")
+    if ndim not in (0, 1, 2, 3): raise ValueError(f"create_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
+    return get_norm_layer(norm, ndim, **kwargs)(num_features)
+
+get_norm = create_norm_layer  # the name normbook used first
 
 # %% ../nbs/03_norms.ipynb #c053
 def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
@@ -333,17 +387,24 @@ def _largest_groups(num_features:int, max_groups:int=32) -> int:
     return max(g for g in range(1, min(max_groups, num_features) + 1) if num_features % g == 0)
 
 # %% ../nbs/03_norms.ipynb #c055
+class _ByNdim:
+    "A norm factory that picks its class by `ndim` from `classes` (indexed by spatial dims 0..3), with default keywords"
+    def __init__(self, name:str, classes:tuple, **defaults): self.name, self.classes, self.defaults = name, classes, defaults
+    def layer(self, ndim:int=2, **kwargs) -> type|functools.partial:
+        "The class for `ndim`, or a partial of it with the defaults and `kwargs`"
+        cls, kw = _by_ndim(self.name, self.classes, ndim), {**self.defaults, **kwargs}
+        return functools.partial(cls, **kw) if kw else cls
+    def __call__(self, num_features:int, ndim:int=2, **kwargs) -> nn.Module: return self.layer(ndim, **kwargs)(num_features)
+    def __repr__(self) -> str: return f"{type(self).__name__}({self.name!r})"
+
 _BNS = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 _BRNS = (BatchRenorm1d, BatchRenorm1d, BatchRenorm2d, BatchRenorm3d)
 _INS = (None, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 _GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
+_bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn', _GBNS), _ByNdim('in', _INS, affine=True)
+_bnet = _ByNdim('bnet', (None, None, BNET2d, None))
 
-def _bn(num_features, ndim=2, **kw): return _by_ndim('bn', _BNS, ndim)(num_features, **kw)
-def _brn(num_features, ndim=2, **kw): return _by_ndim('brn', _BRNS, ndim)(num_features, **kw)
-def _gbn(num_features, ndim=2, **kw): return _by_ndim('gbn', _GBNS, ndim)(num_features, **kw)
 def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
-def _in(num_features, ndim=2, affine=True, **kw): return _by_ndim('in', _INS, ndim)(num_features, affine=affine, **kw)
-def _bnet(num_features, ndim=2, **kw): return _by_ndim('bnet', (None, None, BNET2d, None), ndim)(num_features, **kw)
 def _none(num_features, **kw): return nn.Identity()
 
 def _gn(num_features, groups:int|None=None, **kw):
@@ -360,8 +421,6 @@ for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gbn', _gbn
     register_norm(_n, _f, types=_t, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c067
-_ACTS: dict[str, Callable] = {}
-
 def _tlu(num_features=None, **kw):
     if num_features is None: raise ValueError("activation 'tlu' has a threshold per channel: pass num_features")
     return TLU(num_features, **kw)
@@ -376,19 +435,27 @@ def _call_act(factory:Callable, num_features:int|None, **kwargs) -> nn.Module:
     return factory(**kwargs)
 
 # %% ../nbs/03_norms.ipynb #c068
+ACTS = Registry('activation', 'act')  # the activations by name: `register_act` adds, `get_act_layer`/`create_act_layer` look up
+
 def register_act(
-    name:str, # the short name for `get_act`
+    name:str, # the short name for `get_act_layer`/`create_act_layer`
     factory:Callable, # returns the activation; gets `num_features=` when it has that parameter
     overwrite:bool=False, # replace an existing `name`
 ):
-    "Register `factory` under `name` for `get_act`"
-    if not isinstance(name, str) or not name: raise TypeError(f"register_act expected a non-empty str name, got {name!r}")
-    if not callable(factory): raise TypeError(f"register_act expected a callable factory, got {type(factory).__name__}")
-    if name.lower() in _ACTS and not overwrite: raise ValueError(f"activation {name!r} is already registered; pass overwrite=True to replace it")
-    _ACTS[name.lower()] = factory
+    "Register `factory` under `name` in `ACTS`"
+    ACTS.register(name, factory, overwrite)
 
 # %% ../nbs/03_norms.ipynb #c069
-def get_act(
+def get_act_layer(
+    act:str|Callable|None, # a registered name, or a class or partial (returned as it is)
+    **kwargs, # bound into the returned partial
+) -> type|functools.partial|None:
+    "The class or partial that builds the activation `act`, like timm's `get_act_layer`"
+    if act is None: return None
+    f = ACTS.resolve(act, 'get_act_layer')
+    return functools.partial(f, **kwargs) if kwargs or not isinstance(f, type) else f
+
+def create_act_layer(
     act:str|Callable|None, # a registered name, a class or partial, or None (`nn.Identity`)
     num_features:int|None=None, # C, for activations with a parameter per channel ('tlu', 'prelu')
     **kwargs, # passed to the activation, e.g. `inplace=True`, `negative_slope=0.1`
@@ -396,13 +463,10 @@ def get_act(
     "An activation layer from a registered name, a class or a partial"
     if act is None: return nn.Identity()
     if num_features is not None and (isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1):
-        raise ValueError(f"get_act expected num_features to be None or an int >= 1, got {num_features!r}")
-    if isinstance(act, str):
-        if act.lower() not in _ACTS: raise ValueError(f"unknown activation {act!r}; known activations: {', '.join(sorted(_ACTS))}")
-        act = _ACTS[act.lower()]
-    elif isinstance(act, nn.Module): raise TypeError(f"get_act expected a name, class or partial, got a {type(act).__name__} instance")
-    elif not callable(act): raise TypeError(f"get_act expected a name, class or partial, got {type(act).__name__}")
-    return _call_act(act, num_features, **kwargs)
+        raise ValueError(f"create_act_layer expected num_features to be None or an int >= 1, got {num_features!r}")
+    return _call_act(ACTS.resolve(act, 'create_act_layer'), num_features, **kwargs)
+
+get_act = create_act_layer  # the name normbook used first
 
 # %% ../nbs/03_norms.ipynb #c070
 for _n, _f in [('relu', nn.ReLU), ('tlu', _tlu), ('leaky_relu', nn.LeakyReLU), ('relu6', nn.ReLU6), ('prelu', _prelu),
@@ -427,7 +491,7 @@ register_act('bentid', BentID, overwrite=True)
 # %% ../nbs/03_norms.ipynb #c075
 _TORCH_NORMS = tuple(c for c in (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm,
                                  getattr(nn, 'RMSNorm', None)) if c is not None)
-_BUILTIN_NORMS = (FRN, TLU, FRNTLU, _BatchRenorm, BNET2d, ChannelLayerNorm)
+_BUILTIN_NORMS = (FRN, FRNTLU, _BatchRenorm, BNET2d, ChannelLayerNorm)
 
 def _timm_norms() -> tuple:
     "timm's FRN layers, when timm has already been imported (it is never imported here)"
@@ -436,12 +500,12 @@ def _timm_norms() -> tuple:
     return tuple(c for c in (getattr(ls, n, None) for n in ('FilterResponseNormTlu2d', 'FilterResponseNormAct2d')) if c)
 
 # %% ../nbs/03_norms.ipynb #c076
-def norm_types() -> tuple[type, ...]:
+def norm_classes() -> tuple[type, ...]:
     "Every normalization layer class: PyTorch's, normbook's, those added by `register_norm`, and timm's FRN when loaded"
     return tuple(dict.fromkeys(_TORCH_NORMS + _BUILTIN_NORMS + tuple(_NORM_TYPES) + _timm_norms()))
 
 def is_norm(m:nn.Module|type) -> bool:
-    "Whether the module `m` (or the class `m`) is a normalization layer of `norm_types()`"
-    if isinstance(m, type): return issubclass(m, norm_types())
+    "Whether the module `m` (or the class `m`) is a normalization layer of `norm_classes()`"
+    if isinstance(m, type): return issubclass(m, norm_classes())
     if not isinstance(m, nn.Module): raise TypeError(f"is_norm expected an nn.Module or a class, got {type(m).__name__}")
-    return isinstance(m, norm_types())
+    return isinstance(m, norm_classes())
