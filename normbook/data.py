@@ -98,7 +98,7 @@ def load_fashion_mnist(
 # %% ../nbs/07_data.ipynb #c022
 class ToImage(DisplayedTransform):
     "A uint8 image tensor (C, H, W) or (H, W) as a `TensorImage`, or as a `TensorImageBW` when it has one channel"
-    order = 5
+    order = IntToFloatTensor.order - 5  # where fastai's `ToTensor` goes, before `IntToFloatTensor`
     def encodes(self, x:Tensor):
         x = x[None] if x.dim() == 2 else x
         if x.dim() != 3: raise ValueError(f"ToImage expected an image of shape (C, H, W) or (H, W), got shape {tuple(x.shape)}")
@@ -230,7 +230,7 @@ def pad_crop_flip(x:Tensor, pad:int=4) -> Tensor:
 # %% ../nbs/07_data.ipynb #c048
 class PadCropFlip(Transform):
     "Batch transform of the training split: `pad_crop_flip` of the images, after `Normalize` so that it pads with the mean"
-    split_idx, order = 0, 100
+    split_idx, order = 0, Normalize.order + 1  # after `Normalize`
     def __init__(self, pad:int=4): super().__init__(); self.pad = pad
     def encodes(self, x:TensorImage): return TensorImage(pad_crop_flip(x, self.pad))
 

@@ -163,7 +163,7 @@ def lr_schedule(exp:Experiment):
 # %% ../nbs/08_experiments.ipynb #c021
 class RunStats(Callback):
     "Time the training phases, count their images and record each training batch's loss"
-    order = 65
+    order = ProgressCallback.order + 5  # after the Recorder and the progress bar
     def __init__(self): self.before_fit()
     def before_fit(self): self.train_time, self.n_imgs, self.losses, self._buf = 0., 0, [], []
     def before_train(self): _sync(); self._t0 = time.perf_counter()
@@ -191,7 +191,7 @@ def _num(v):
 # %% ../nbs/08_experiments.ipynb #c025
 class RunBar(Callback):
     "Progress bars of the training and validation phases under a fastprogress master bar `mbar`"
-    order = 60
+    order = ProgressCallback.order  # in place of fastai's progress bar
     def __init__(self, mbar): self.mbar = mbar
     def before_train(self): self._bar()
     def before_validate(self): self._bar()
