@@ -27,6 +27,7 @@ def read_runs(results) -> pd.DataFrame:
     if isinstance(results, (list, tuple)): return pd.DataFrame(list(results))
     raise TypeError(f"read_runs expected a results file's path, a list of result dicts or a DataFrame, got {type(results).__name__}")
 
+# %% ../nbs/08c_reproductions.ipynb #r007b
 def paired_diff(
     runs:pd.DataFrame, # runs with a `seed` column, the column `by` and `metric`
     a, # the setting measured: a value of `by`
@@ -79,6 +80,7 @@ def batch_size_runs(results, base:dict=BATCH_SIZE_BASE) -> pd.DataFrame:
     df['setting'] = [f if g is None else f'{f} g={g}' for f, g in fg]
     return df
 
+# %% ../nbs/08c_reproductions.ipynb #r017b
 def batch_size_lrs(df:pd.DataFrame, lrs:tuple=BATCH_SIZE_LRS, bs:int=32) -> tuple[dict, pd.DataFrame]:
     "Each family's lr (the best mean held-out accuracy of its runs at g = `bs`, seed 0, over `lrs`), and that grid"
     t = df[(df.seed == 0) & df.lr.isin(lrs) & (df.g.isna() | (df.g == bs))]
@@ -86,6 +88,7 @@ def batch_size_lrs(df:pd.DataFrame, lrs:tuple=BATCH_SIZE_LRS, bs:int=32) -> tupl
     done = tab.notna().all(axis=1)
     return {f: float(tab.loc[f].idxmax()) for f in tab.index[done]}, tab
 
+# %% ../nbs/08c_reproductions.ipynb #r017c
 def batch_size_main(df:pd.DataFrame, lrs:dict, seeds:tuple=BATCH_SIZE_SEEDS) -> pd.DataFrame:
     "The runs of the main design: each family at its lr in `lrs`, one run a setting and seed"
     keep = np.array([lrs.get(f) == lr for f, lr in zip(df.fam, df.lr)], dtype=bool)
@@ -215,6 +218,7 @@ def verdict_summary(results_dir:str|Path|None=None) -> pd.DataFrame:
     rows = [dict(experiment=t, page=page, **r) for n, (t, page, f) in REPRODUCTIONS.items() for r in f(d/f'{n}.jsonl')]
     return pd.DataFrame(rows, columns=['experiment', 'page', *COLUMNS])
 
+# %% ../nbs/08c_reproductions.ipynb #r043b
 def summary_markdown(tab:pd.DataFrame) -> str:
     "`verdict_summary`'s table as markdown: each experiment linked to its page on its first row, the verdicts in bold"
     esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
