@@ -26,15 +26,8 @@ def _quiet():
         warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
         yield
 
-def _quietly(f):
-    "Run the entry point `f` under _quiet"
-    def _f(argv:list|None=None) -> int:
-        with _quiet(): return f(argv)
-    _f.__name__, _f.__qualname__, _f.__doc__, _f.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
-    return _f
-
 def _call_parse(f):
-    "fastcore's `call_parse`, which does not parse `sys.argv` at once here when this module runs as `python -m normbook.cli`"
+    "fastcore's `call_parse`, which does not parse `sys.argv` at once when the module using it runs as a script (`python -m normbook.cli`)"
     return call_parse(f)  # called from this frame, `call_parse` does not see the module's top level as a script's
 
 # %% ../nbs/09_cli.ipynb #c006
