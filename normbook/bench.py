@@ -6,17 +6,19 @@ Docs: https://normbook.github.io/normbook/bench.html.md"""
 
 # %% ../nbs/10_bench.ipynb #b001
 from __future__ import annotations
-import argparse, time
+import sys, time
+from typing import Annotated
 import torch
 from torch import nn
 from torch import Tensor
 from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err
 from .layers import FRN, FRNTLU
+from .cli import _call_parse, _entry, _fail, _Usage
 
 # %% auto #0
-__all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_shape', 'format_table', 'bench',
-           'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'check_kernels', 'format_checks',
-           'bench_main']
+__all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_main', 'bench_shape', 'format_table',
+           'bench', 'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'check_kernels', 'format_checks',
+           'normbook_bench']
 
 # %% ../nbs/10_bench.ipynb #c082
 SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
@@ -261,24 +263,67 @@ def format_checks(rows:list) -> str:
                              f"| {r['err']:.1e} | {'yes' if r['ok'] else '**no** (expected ' + r['want'] + ')'} |" for r in rows])
 
 # %% ../nbs/10_bench.ipynb #c093
-def bench_main(argv=None):
-    "The `normbook-bench` command"
-    p = argparse.ArgumentParser(prog='normbook-bench', description='Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd')
-    p.add_argument('--train', action='store_true', help='the training-throughput table (FRN+TLU, BN+ReLU, GroupNorm) instead')
-    p.add_argument('--quick', action='store_true', help='shorter timings (about a tenth)')
-    p.add_argument('--cases', default=None, help="with --train, e.g. 'mininet,4,28;xresnet18,8,64' (default: `TRAIN_CASES`)")
-    p.add_argument('--shapes', default=None, help="e.g. '32,64,56,56;256,512' (default: the four shapes of `SHAPES`)")
-    p.add_argument('--device', action='append', choices=['cpu', 'cuda'], help='repeatable; default cpu (+ cuda if present)')
-    p.add_argument('--no-compile', action='store_true', help="skip the set_fast_mode('compile') row")
-    p.add_argument('--no-timm', action='store_true', help="skip timm's FilterResponseNormTlu2d")
-    p.add_argument('--cold', action='store_true', help="switch inductor's caches off: the first call shows the cold compile cost")
-    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads')
-    a = p.parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    if a.device and 'cuda' in a.device and not torch.cuda.is_available(): p.error('--device cuda: no GPU is available')
-    if a.train:
-        cases = [(m, int(b), int(s)) for m, b, s in (c.split(',') for c in a.cases.split(';'))] if a.cases else TRAIN_CASES
-        for d in a.device or ['cpu'] + (['cuda'] if torch.cuda.is_available() else []): bench_train_all(cases, d, a.quick)
-        return
-    shapes = [tuple(int(v) for v in s.split(',')) for s in a.shapes.split(';')] if a.shapes else SHAPES
-    bench(shapes, a.device, quick=a.quick, cold=a.cold, compile=not a.no_compile, timm=not a.no_timm)
+def _read(s:str|None, flag:str, item, default:list, example:str) -> list:
+    "The `;`-separated items of the flag `flag`, each read by `item` from its `,`-separated fields, or `default` when not given"
+    if s is None: return default
+    try: out = [item(v.strip().split(',')) for v in s.split(';')]
+    except ValueError: out = None
+    if not out: raise _Usage(f"{flag} expected items like {example!r}, got {s!r}")
+    return out
+
+def _shape(f:list) -> tuple:
+    t = tuple(int(v) for v in f)
+    if len(t) < 2 or min(t) < 1: raise ValueError(f)
+    return t
+
+def _case(f:list) -> tuple:
+    if len(f) != 3 or not f[0] or int(f[1]) < 1 or int(f[2]) < 1: raise ValueError(f)
+    return f[0], int(f[1]), int(f[2])
+
+def _shapes(s): return _read(s, '--shapes', _shape, SHAPES, '32,64,56,56;256,512')
+def _cases(s): return _read(s, '--cases', _case, TRAIN_CASES, 'mininet,4,28;xresnet18,8,64')
+
+# %% ../nbs/10_bench.ipynb #c093d
+def _devices(device) -> list:
+    "The devices of `--device` (a name or a list of them), by default the CPU and the GPU when there is one"
+    if device is None: return ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
+    devices = [device] if isinstance(device, str) else list(device)
+    bad = [d for d in devices if d not in ('cpu', 'cuda')]
+    if bad: raise _Usage(f"--device expected 'cpu' or 'cuda', got {bad[0]!r}")
+    if 'cuda' in devices and not torch.cuda.is_available():
+        raise _Usage("--device cuda was given but no GPU (CUDA) is available; leave it out to measure on the CPU")
+    return list(dict.fromkeys(devices))
+
+# %% ../nbs/10_bench.ipynb #c093b
+@_call_parse
+def normbook_bench(
+    train:bool=False, # the training-throughput table (FRN+TLU, BN+ReLU, GroupNorm) instead of the one-layer tables
+    quick:bool=False, # shorter timings (about a tenth)
+    shapes:str=None, # one-layer input shapes, e.g. '32,64,56,56;256,512' (default: SHAPES)
+    cases:str=None, # with --train: model,batch,pixels cases, e.g. 'mininet,4,28;xresnet18,8,64' (default: TRAIN_CASES)
+    device:Annotated[str, 'measure on this device; repeatable (default: cpu, and cuda when a GPU is there)', dict(action='append', choices=('cpu', 'cuda'))]=None,
+    no_compile:bool=False, # skip the compiled FRN+TLU rows
+    no_timm:bool=False, # skip timm's FilterResponseNormTlu2d
+    cold:bool=False, # switch inductor's caches off: the first call shows the cold compile cost
+    threads:int=None, # CPU threads for torch (`torch.set_num_threads`)
+) -> int:
+    "Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd, one layer at a time or (`--train`) in training steps"
+    try:
+        shapes, cases, devices = _shapes(shapes), _cases(cases), _devices(device)
+        if threads is not None and threads < 1: raise _Usage(f"--threads expected an int >= 1, got {threads}")
+        if train and (shapes is not SHAPES or cold or no_compile or no_timm): raise _Usage("--shapes, --cold, --no-compile and --no-timm are for the one-layer tables, not --train")
+        if cases is not TRAIN_CASES and not train: raise _Usage("--cases needs --train")
+    except _Usage as e: return _fail('normbook-bench', e, 2)
+    if threads: torch.set_num_threads(threads)
+    try:
+        if train:
+            for d in devices: bench_train_all(cases, d, quick)
+        else: bench(shapes, devices, quick=quick, cold=cold, compile=not no_compile, timm=not no_timm)
+    except (ValueError, TypeError) as e: return _fail('normbook-bench', e)
+    except KeyboardInterrupt: return _fail('normbook-bench', 'interrupted', 130)
+    return 0
+
+bench_main = _entry(normbook_bench, 'normbook-bench')
+
+# %% ../nbs/10_bench.ipynb #c097e
+if __name__ == '__main__': sys.exit(bench_main())

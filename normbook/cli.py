@@ -26,30 +26,23 @@ def _quiet():
         warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
         yield
 
-def _quietly(f):
-    "Run the entry point `f` under _quiet"
-    def _f(argv:list|None=None) -> int:
-        with _quiet(): return f(argv)
-    _f.__name__, _f.__qualname__, _f.__doc__, _f.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
-    return _f
-
 def _call_parse(f):
-    "fastcore's `call_parse`, which does not parse `sys.argv` at once here when this module runs as `python -m normbook.cli`"
+    "fastcore's `call_parse`, which does not parse `sys.argv` at once when the module using it runs as a script (`python -m normbook.cli`)"
     return call_parse(f)  # called from this frame, `call_parse` does not see the module's top level as a script's
 
 # %% ../nbs/09_cli.ipynb #c006
 _ALIASES = {'-b': '--bs', '--batch-size': '--bs', '--epoch': '--epochs', '--learning-rate': '--lr', '-lr': '--lr',
             '-m': '--model', '-n': '--name'}
 
-def _canon(argv:list) -> list:
-    "`argv` with `_` in flag names read as `-`, and the aliases of `_ALIASES` as normbook's flags"
+def _canon(argv:list, aliases:dict=_ALIASES) -> list:
+    "`argv` with `_` in flag names read as `-`, and the flags of `aliases` as their values"
     out = []
     for i, a in enumerate(argv):
         if a == '--': return out + list(argv[i:])
         if a.startswith('-') and not re.fullmatch(r'-[\d.].*', a):
             k, eq, v = a.partition('=')
             if k.startswith('--'): k = '--' + k[2:].replace('_', '-')
-            a = _ALIASES.get(k, k) + eq + v
+            a = aliases.get(k, k) + eq + v
         out.append(a)
     return out
 
@@ -172,10 +165,10 @@ def _argv(argv:list):
     try: yield
     finally: sys.argv = old
 
-def _entry(func, prog:str, params=None):
-    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as _canon spells them"
+def _entry(func, prog:str, params=None, aliases:dict|None=None):
+    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as _canon spells them (with `aliases`)"
     def _f(argv:list|None=None) -> int:
-        argv = _canon(sys.argv[1:] if argv is None else list(argv))
+        argv = _canon(sys.argv[1:] if argv is None else list(argv), aliases or {})
         with _quiet():
             if params is not None: _set_sig(func, params())
             with _argv([prog, *argv]): _, kw, _pdb = parse_cli(func)
@@ -184,7 +177,7 @@ def _entry(func, prog:str, params=None):
     _f.__doc__ = f"`{prog}`: {func.__doc__}"
     return _f
 
-train_main = _entry(normbook_train, 'normbook-train', _exp_params)
+train_main = _entry(normbook_train, 'normbook-train', _exp_params, _ALIASES)
 
 def train_parser() -> argparse.ArgumentParser:
     "The argument parser of `normbook-train`"

@@ -35,6 +35,13 @@ def _resolve(norm, act):
 
 def _fused(norm, act) -> bool: return _is_name(norm, 'frn', FRN) and _is_name(act, 'tlu', TLU)
 
+# %% ../nbs/05_models.ipynb #a001
+def _act_cls(act, act_cls, name:str):
+    "`act`, or `act_cls` (fastai's and the BNET package's spelling of it) when `act` is None; both given is an error of `name`"
+    if act_cls is None: return act
+    if act is not None: raise ValueError(f"{name} takes act or act_cls (two spellings of the activation), not both: got act={act!r}, act_cls={act_cls!r}")
+    return act_cls
+
 # %% ../nbs/05_models.ipynb #c009
 FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
 
@@ -159,13 +166,14 @@ def mininet(
     n_out:int=10, # number of classes
     norm='bn', # norm name, class or partial
     act=None, # activation; `None` is the norm's own (TLU for 'frntlu', else ReLU)
+    act_cls=None, # fastai's spelling of `act`
     nf:tuple=(32, 64, 128, 256), # channels of the stride-2 conv layers
     p:float=0.0, # dropout before the head
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
 ) -> nn.Sequential:
     "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
-    chans = [c_in, *nf]
+    act, chans = _act_cls(act, act_cls, 'mininet'), [c_in, *nf]
     layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
     return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init))
@@ -256,13 +264,16 @@ def _xstem(c_in, stem_szs, ks, preact, **k):
 class XResNet(nn.Sequential):
     "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE; FRN learns ε"
     def __init__(self, expansion:int, layers:list, c_in:int=3, n_out:int=1000, norm='bn', act=None,
+                 act_cls=None, # fastai's spelling of `act`
                  preact:bool=False, # pre-activation (ResNetV2) blocks
-                 p:float=0.0, ndim:int=2, ks:int=3,
+                 p:float=0.0, # dropout before the head
+                 ndim:int=2, ks:int=3,
                  stem_szs:tuple=(32, 32, 64), block_szs:tuple=(64, 128, 256, 512), widen:float=1.0,
                  stem_pool:bool=True, # max-pool after the stem
                  se:int|None=None, zero_init:bool=True, init:str='kaiming_normal', norm_init:str='ones',
                  norm_kw:dict|None=None):
         if len(block_szs) != len(layers): raise ValueError(f"XResNet expected one block size per stage, got {block_szs} for {layers}")
+        act = _act_cls(act, act_cls, 'XResNet')
         k = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw)
         stem = _xstem(c_in, stem_szs, ks, preact, **k)
         szs = [stem_szs[-1] // expansion] + [int(o * widen) for o in block_szs]
@@ -322,17 +333,20 @@ CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
 def cifar_resnet(
     depth:int, # 6n + 2, e.g. 14, 20, 32, 56, 110, 218, 434, 866
     width:int=16, # filters of the first stage (stages W, 2W, 4W)
-    n_out:int=10, c_in:int=3, norm='bn', act=None, ndim:int=2,
+    n_out:int=10, c_in:int=3, norm='bn', act=None,
+    act_cls=None, # fastai's spelling of `act`
+    p:float=0.0, # dropout before the head (none at 0, so the layers are numbered as without it)
+    ndim:int=2,
     zero_init:bool=False, init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
 ) -> nn.Sequential:
     "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act` in every layer; FRN learns ε (`init_frn_eps`)"
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"cifar_resnet expected depth = 6n+2 with n >= 1 (e.g. {CIFAR_DEPTHS}), got {depth!r}")
     if width < 1: raise ValueError(f"cifar_resnet expected width >= 1, got {width}")
-    n, k, ws = (depth - 2) // 6, dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw), [width, width, 2*width, 4*width]
+    n, ws, k = (depth - 2) // 6, [width, width, 2*width, 4*width], dict(norm=norm, act=_act_cls(act, act_cls, 'cifar_resnet'), ndim=ndim, norm_kw=norm_kw)
     stages = [nn.Sequential(*[ResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
-    head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Linear(4 * width, n_out)]
+    head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), *([nn.Dropout(p)] if p else []), nn.Linear(4 * width, n_out)]
     m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init))
     return zero_init_residuals(m) if zero_init else m
 
@@ -344,13 +358,10 @@ _CIFAR_RE = re.compile(r'cifar_(?:(freeze)_(?:resnet_)?|resnet_)(\d+)(?:_(w)?(\d
 # %% ../nbs/05_models.ipynb #c072
 def get_model(
     name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_4' (×4), 'cifar_resnet_14_w64', 'cifar_freeze_14_2'
-    **kwargs, # passed to the builder (`act_cls` is `act`; `train_head` goes to `bn_only` for `cifar_freeze_` names)
+    **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)
 ) -> nn.Module:
     "The model called `name` (FRN layers learn ε, see `init_frn_eps`); a `cifar_freeze_` name trains only its norms"
     if not isinstance(name, str): raise TypeError(f"get_model expected a model name (str), got {type(name).__name__}")
-    if 'act_cls' in kwargs:  # fastai's and the BNET package's spelling of `act`
-        if kwargs.get('act') is not None: raise ValueError("get_model: pass act or act_cls, not both")
-        kwargs['act'] = kwargs.pop('act_cls')
     if name in MODELS: return MODELS[name](**kwargs)
     m = _CIFAR_RE.fullmatch(name)
     if m is None: raise ValueError(f"get_model: unknown model {name!r}; expected one of {list(MODELS)}, 'cifar_resnet_<depth>', "
