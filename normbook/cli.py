@@ -122,7 +122,7 @@ def normbook_train(
     **kwargs, # `Experiment`'s settings
 ) -> int:
     "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
-    from normbook.experiments import run, append_result
+    from normbook.experiments import run
     from normbook.distributed import barrier, is_main
     try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu)
     except _Usage as e: return _fail('normbook-train', e, 2)
@@ -134,11 +134,7 @@ def normbook_train(
     except KeyboardInterrupt: return _fail('normbook-train', 'interrupted', 130)
     barrier()  # every rank finished the run
     if not is_main(): return 0
-    for fn in (results, log and log/'results.jsonl'):
-        if fn: append_result(fn, res)
-    print(_dumps(res) if json else _summary(res))
-    if save: print(f"saved weights to {save}")
-    return 0
+    return _finish(res, results, log, json, save)
 
 # %% ../nbs/09_cli.ipynb #c010b
 def run_name(exp) -> str:
@@ -191,6 +187,16 @@ def _summary(res:dict) -> str:
     return (head + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             + (f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained" if res['epochs'] else f"evaluated only, {res['n_params']:,} parameters") + f", on {res['device']}")
+
+# %% ../nbs/09_cli.ipynb #c010f
+def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|None) -> int:
+    "Append the result `res` where asked, print it (as JSON, or as a summary) and return the exit status 0"
+    from normbook.experiments import append_result
+    for fn in (results, log and log/'results.jsonl'):
+        if fn: append_result(fn, res)
+    print(_dumps(res) if as_json else _summary(res))
+    if save: print(f"saved weights to {save}")
+    return 0
 
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from functools import partial
 import torch
 from torch import nn, Tensor
+from fastcore.basics import patch
 from fastcore.meta import delegates
 from .layers import FRN, TLU, FRNTLU
 from .norms import get_norm, get_act, is_norm, BNET2d
@@ -287,11 +288,6 @@ class XResNet(nn.Sequential):
         init_frn_eps(init_model(self, init, norm_init))
         if zero_init: zero_init_residuals(self)
 
-    def __getitem__(self, idx):
-        "Layer `idx`; a slice is a plain `nn.Sequential` (so that fastai splitters can cut the model)"
-        if isinstance(idx, slice): return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return super().__getitem__(idx)
-
 # %% ../nbs/05_models.ipynb #c042
 def zero_init_residuals(m:nn.Module) -> nn.Module:
     "Start every residual branch of `m` at zero: last norm's γ in `ResBlock`s, last conv in `PreactBlock`s"
@@ -299,6 +295,13 @@ def zero_init_residuals(m:nn.Module) -> nn.Module:
         if isinstance(b, ResBlock): _zero_weight([o for o in b.convpath if not isinstance(o, SEModule)][-1][-1])
         elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
     return m
+
+# %% ../nbs/05_models.ipynb #c040p
+@patch
+def __getitem__(self:XResNet, idx):
+    "Layer `idx`; a slice is a plain `nn.Sequential` (so that fastai splitters can cut the model)"
+    if isinstance(idx, slice): return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
+    return nn.Sequential.__getitem__(self, idx)
 
 # %% ../nbs/05_models.ipynb #c045
 @delegates(XResNet)

@@ -58,7 +58,7 @@ def tuned_runs(
 # %% ../nbs/08c_reproductions.ipynb #r014
 BATCH_SIZE_BASE = dict(model='mininet', data='fashion_mnist', bs=32, epochs=2, schedule='flat_cos', mom=0.9, wd=1e-4,
                        n_train=12000, n_holdout=2000, n_valid=5000)  # the compute-equal design's shared settings
-BATCH_SIZE_LRS, BATCH_SIZE_SEEDS = (0.025, 0.05, 0.1), (0, 1, 2, 3, 4)  # its lr grid and seeds
+BATCH_SIZE_LRS, BATCH_SIZE_SEEDS = (0.0125, 0.025, 0.05, 0.1, 0.2, 0.4), (0, 1, 2, 3, 4)  # its lr grid (factors of 2 around 0.05) and seeds
 BATCH_FREE = {'FRN+TLU': 'frntlu', 'GN': 'gn', 'LN': 'ln', 'IN': 'in'}  # the families without batch statistics: their norm
 
 def batch_size_setting(r) -> tuple:
@@ -123,7 +123,7 @@ def batch_size_verdicts(results, base:dict=BATCH_SIZE_BASE, lrs:tuple=BATCH_SIZE
                     p('GN', 'BN g=2'), paper=10.6)]
 
 # %% ../nbs/08c_reproductions.ipynb #r027
-ABLATION_LRS = (0.0016, 0.0045, 0.0125, 0.035, 0.1)  # the paper's rule 0.1 × 32 / 256 = 0.0125, and factors of 2.8 either side
+ABLATION_LRS = (0.00057, 0.0016, 0.0045, 0.0125, 0.035, 0.1, 0.28, 0.78)  # the paper's rule 0.1 × 32 / 256 = 0.0125, and factors of 2.8 around it
 
 def ablation_verdicts(results, lrs:tuple=ABLATION_LRS) -> list[dict]:
     "The verdict rows of the FRN ablation, from its runs in `results`"
