@@ -79,6 +79,8 @@ def _prepare(shape, device, dtype, timm, compile) -> tuple:
     fns, info = {'copy': lambda: x.clone()}, {}
     for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
         m = m.to(device=device, dtype=dtype)
+        for o in m.modules():
+            if isinstance(o, FRNTLU): o._warned_n1 = True  # timing, not training: no advice about N = 1 maps
         (xr, gr), f, ps = ins[name.endswith('channels_last')], _in_mode(m, mode), list(m.parameters())
         xr.requires_grad_()
         fns[name, 'fwd'] = lambda f=f, xr=xr: f(xr)

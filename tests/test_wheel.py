@@ -5,7 +5,7 @@ Builds the wheel from this checkout, checks what is in it (every module, the LIC
 console scripts), installs it into a new virtual environment and there, from a folder outside the checkout:
 imports every module of the package from the installed wheel, with the optional and development packages
 (nbdev, execnb, timm, accelerate, pytorch-optimizer, tensorboard, segmentation_models_pytorch) made unimportable,
-and runs `normbook-train --help`, `normbook-report --help` and `python -m normbook.cli`.
+and runs `normbook-train --help`, `normbook-report --help`, `normbook-bench --help` and `python -m normbook.cli`.
 
 By default the new environment reads the running environment's packages (a `.pth` file) for the
 dependencies, so the test takes seconds, not the download of PyTorch. With NORMBOOK_WHEEL_FULL=1 it installs into a
@@ -52,7 +52,7 @@ def main():
     assert not missing, f"modules missing from the wheel: {missing}"
     assert any(n.endswith('.dist-info/licenses/LICENSE') for n in names), "no LICENSE in the wheel"
     ep = zipfile.ZipFile(whl).read(next(n for n in names if n.endswith('entry_points.txt'))).decode()
-    for s in ('normbook-train', 'normbook-sweep', 'normbook-report', 'normbook-demo'): assert s in ep, (s, ep)
+    for s in ('normbook-train', 'normbook-sweep', 'normbook-report', 'normbook-demo', 'normbook-bench'): assert s in ep, (s, ep)
     ok(f"built {whl.name} ({time.time() - t0:.0f}s): all {len(mods)} modules, LICENSE, console scripts")
 
     env_dir = tmp/'venv'
@@ -72,8 +72,10 @@ def main():
     h = sh(bin_/'normbook-train', '--help', **run).stdout
     assert '--batch-size' in h and '--weight-path' in h and '--sync-bn' in h, h[:500]
     assert 'usage: normbook-report' in sh(bin_/'normbook-report', '--help', **run).stdout
+    b = sh(bin_/'normbook-bench', '--help', **run).stdout
+    assert 'usage: normbook-bench' in b and '--train' in b, b[:500]
     p = subprocess.run([py, '-m', 'normbook.cli'], capture_output=True, text=True, **run)
     assert p.returncode == 2 and 'usage: python -m normbook.cli' in p.stderr, (p.returncode, p.stderr)
-    ok(f"normbook-train --help, normbook-report --help and python -m normbook.cli run from the wheel ({time.time() - t0:.0f}s in all)")
+    ok(f"normbook-train --help, normbook-report --help, normbook-bench --help and python -m normbook.cli run from the wheel ({time.time() - t0:.0f}s in all)")
 
 if __name__ == '__main__': main()
