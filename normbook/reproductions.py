@@ -14,10 +14,11 @@ from .experiments import read_results, compare, results_path
 from .verdicts import COLUMNS, verdict_row
 
 # %% auto #0
-__all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BNET_LRS', 'REPRODUCTIONS',
-           'read_runs', 'paired_diff', 'tuned_runs', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs',
-           'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts', 'bn_only_runs', 'bn_only_verdicts',
-           'bnet_runs', 'bnet_verdicts', 'verdict_summary', 'summary_markdown']
+__all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
+           'BNET_LRS', 'REPRODUCTIONS', 'read_runs', 'paired_diff', 'tuned_runs', 'batch_size_setting',
+           'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
+           'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
+           'summary_markdown']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -136,8 +137,16 @@ def ablation_verdicts(results, lrs:tuple=ABLATION_LRS) -> list[dict]:
         verdict_row('mean centering is not needed: FRN+TLU at least matches centered FRN+TLU', f"FRN paper §3: TLU instead of centering; {no_number}", p('FRN + TLU', 'centered FRN + TLU'), None, direction=1)]
 
 # %% ../nbs/08c_reproductions.ipynb #r031
-def bn_only_runs(results, seeds:tuple=(0, 1, 2)) -> pd.DataFrame:
-    "The runs of `seeds` in `results`, with the network's `depth` and `width` and the training `mode` as columns"
+BN_ONLY_LRS, BN_ONLY_TUNE = (0.025, 0.1, 0.4, 1.6, 6.4, 25.6), 'cifar_resnet_14_w8'  # its lr grid (factors of 4), and the net each mode is tuned on
+
+def bn_only_lrs(df:pd.DataFrame, lrs:tuple=BN_ONLY_LRS, tune_seed:int=10, model:str=BN_ONLY_TUNE) -> dict:
+    "Each trained mode's lr: the best held-out accuracy of its runs at `tune_seed` on `model` over `lrs`"
+    if df.empty or 'lr' not in df: return {}
+    t = df[(df.seed == tune_seed) & (df.model == model) & df.lr.isin(lrs) & (df['mode'] != 'none')]
+    return {m: float(d.lr[d.valid_acc.fillna(0.).idxmax()]) for m, d in t.groupby('mode')}
+
+def bn_only_runs(results, seeds:tuple=(0, 1, 2), lrs:tuple=BN_ONLY_LRS) -> pd.DataFrame:
+    "The runs of `seeds` in `results` at each mode's tuned lr (see `bn_only_lrs`), with `depth`, `width` and the training `mode` as columns"
     df = read_runs(results)
     if df.empty: return df
     shape = df.model.str.extract(r'^cifar_resnet_(\d+)_w(\d+)$')
@@ -145,8 +154,11 @@ def bn_only_runs(results, seeds:tuple=(0, 1, 2)) -> pd.DataFrame:
         raise ValueError(f"bn_only_runs expected models named cifar_resnet_<depth>_w<width>, got {sorted(set(df.model[shape[0].isna()]))}")
     df['depth'], df['width'] = shape[0].astype(int), shape[1].astype(int)
     df['mode'] = df.model_kw.map(lambda k: k.get('train', 'all') if isinstance(k, dict) else 'all')
-    return df[df.seed.isin(seeds)]
+    best = bn_only_lrs(df, lrs)  # a mode without tuning runs keeps all its runs; 'none' is not trained
+    keep = [m == 'none' or m not in best or lr == best[m] for m, lr in zip(df['mode'], df.lr if 'lr' in df else [None] * len(df))]
+    return df[np.array(keep, dtype=bool) & df.seed.isin(seeds).values]
 
+# %% ../nbs/08c_reproductions.ipynb #r031p
 def _bn_only_paired(final:pd.DataFrame, a:dict, b:dict, metric:str='test_acc') -> dict:
     "`metric` of the runs matching `a` minus those matching `b` (dicts of column values), paired by seed"
     if final.empty: return {}
