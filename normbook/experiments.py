@@ -546,7 +546,7 @@ def compare(
     for c in (by, metric, pair):
         if c not in df: raise ValueError(f"compare: the results have no column {c!r}")
     df = _str_dicts(df, list(df.columns))
-    within = [c for c in _varying(df) if c not in (by, pair) and df.groupby(by)[c].nunique().max() > 1]
+    within = [c for c in _varying(df) if c in df and c not in (by, pair) and df.groupby(by)[c].nunique().max() > 1]
     keys, is_base = within + [pair], df[by].astype(str) == str(baseline)
     if not is_base.any(): raise ValueError(f"compare: no runs with {by}={baseline!r}; {by} takes {sorted(df[by].astype(str).unique())}")
     if df.duplicated(keys + [by]).any(): raise ValueError(f"compare: several runs share one {by} and {keys}; pass pair= or filter the results")
