@@ -512,8 +512,9 @@ def _varying(df:pd.DataFrame) -> list:
     return [c for c in cfg if df[c].astype(str).nunique() > 1] or ['model']
 
 def _str_dicts(df:pd.DataFrame, cols:list) -> pd.DataFrame:
-    "`df` with the dict-valued columns of `cols` as strings, so that they can be grouped"
-    return df.astype({c: str for c in cols if c in df and df[c].map(type).eq(dict).any()})
+    "`df` with the dict-valued columns of `cols` as strings (keys sorted: equal dicts, equal strings), so that they can be grouped"
+    cs = [c for c in cols if c in df and df[c].map(type).eq(dict).any()]
+    return df.assign(**{c: df[c].map(lambda v: str(dict(sorted(v.items())) if isinstance(v, dict) else v)) for c in cs})
 
 def _t95(n):
     "The 0.975 quantile of Student's t with `n` - 1 degrees of freedom (NaN for n < 2)"
@@ -558,7 +559,7 @@ def compare(
             ci = float(_t95(n) * sd / np.sqrt(n)) if n else np.nan
             rows.append({by: v, **dict(zip(within, s if isinstance(s, tuple) else (s,))), 'mean': mu, 'std': sd, 'n': n,
                          'ci95': ci, 'low': mu - ci, 'high': mu + ci})
-    return pd.DataFrame(rows).set_index([by, *within])
+    return pd.DataFrame(rows, columns=[by, *within, 'mean', 'std', 'n', 'ci95', 'low', 'high']).set_index([by, *within])
 
 # %% ../nbs/08_experiments.ipynb #c064
 def plot_results(

@@ -46,7 +46,7 @@ def paired_diff(
 def tuned_runs(
     runs:pd.DataFrame, # the runs, with `name`, `seed`, `lr` and `valid_acc`
     lrs:tuple, # the lr grid the configurations were tuned on
-    seeds:tuple=(0, 1, 2), # the seeds of the runs that are reported
+    seeds:tuple=(0, 1, 2, 3, 4), # the seeds of the runs that are reported
     tune_seed:int=10, # the seed of the tuning runs
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The runs of `seeds` at each config's tuned lr (the best held-out accuracy at `tune_seed` over `lrs`), and the tuning runs"
@@ -145,7 +145,7 @@ def bn_only_lrs(df:pd.DataFrame, lrs:tuple=BN_ONLY_LRS, tune_seed:int=10, model:
     t = df[(df.seed == tune_seed) & (df.model == model) & df.lr.isin(lrs) & (df['mode'] != 'none')]
     return {m: float(d.lr[d.valid_acc.fillna(0.).idxmax()]) for m, d in t.groupby('mode')}
 
-def bn_only_runs(results, seeds:tuple=(0, 1, 2), lrs:tuple=BN_ONLY_LRS) -> pd.DataFrame:
+def bn_only_runs(results, seeds:tuple=(0, 1, 2, 3, 4), lrs:tuple=BN_ONLY_LRS) -> pd.DataFrame:
     "The runs of `seeds` in `results` at each mode's tuned lr (see `bn_only_lrs`), with `depth`, `width` and the training `mode` as columns"
     df = read_runs(results)
     if df.empty: return df
@@ -192,7 +192,7 @@ def bn_only_verdicts(results) -> list[dict]:
 BNET_LRS = (0.025, 0.07, 0.2, 0.5)
 
 def bnet_runs(results, lrs:tuple=BNET_LRS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "The runs of seeds 0-2 at each config's tuned lr with the convergence measures as columns, and the tuning runs"
+    "The runs of seeds 0-4 at each config's tuned lr with the convergence measures as columns, and the tuning runs"
     df = read_runs(results)
     if df.empty: return df, df
     for i, q in enumerate((25, 50, 75)): df[f'valid_acc_{q}'] = df.history.map(lambda h: h[i]['accuracy'] if len(h) > i else None)
