@@ -15,7 +15,7 @@ from .verdicts import COLUMNS, verdict_row
 
 # %% auto #0
 __all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
-           'BNET_LRS', 'REPRODUCTIONS', 'read_runs', 'paired_diff', 'tuned_runs', 'batch_size_setting',
+           'BNET_LRS', 'REPRODUCTIONS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs', 'batch_size_setting',
            'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
            'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
            'summary_markdown']
@@ -52,9 +52,13 @@ def tuned_runs(
     "The runs of `seeds` at each config's tuned lr (the best held-out accuracy at `tune_seed` over `lrs`), and the tuning runs"
     if runs.empty: return runs, runs
     tune = runs[(runs.seed == tune_seed) & runs.lr.isin(lrs)].sort_values('lr')
-    best = tune.valid_acc.fillna(0.).groupby(tune['name']).idxmax()  # the first of equal scores: the smallest lr
-    chosen = pd.Series(tune.lr[best].values, index=best.index)
-    return runs[runs.seed.isin(seeds) & (runs.lr == runs['name'].map(chosen))], tune
+    return runs[runs.seed.isin(seeds) & (runs.lr == runs['name'].map(tuned_lrs(tune, lrs, tune_seed)))], tune
+
+def tuned_lrs(runs:pd.DataFrame, lrs:tuple, tune_seed:int=10, by:str='name') -> dict:
+    "Each setting's lr (a setting: a value of `by`): the best held-out accuracy of its runs at `tune_seed` over `lrs`"
+    tune = runs[(runs.seed == tune_seed) & runs.lr.isin(lrs)].sort_values('lr', kind='stable')
+    best = tune.valid_acc.fillna(0.).groupby(tune[by]).idxmax()  # the first of equal scores: the smallest lr
+    return {k: float(tune.lr[i]) for k, i in best.items()}
 
 # %% ../nbs/08c_reproductions.ipynb #r014
 BATCH_SIZE_BASE = dict(model='mininet', data='fashion_mnist', bs=32, epochs=2, schedule='flat_cos', mom=0.9, wd=1e-4,
@@ -142,8 +146,7 @@ BN_ONLY_LRS, BN_ONLY_TUNE = (0.025, 0.1, 0.4, 1.6, 6.4, 25.6), 'cifar_resnet_14_
 def bn_only_lrs(df:pd.DataFrame, lrs:tuple=BN_ONLY_LRS, tune_seed:int=10, model:str=BN_ONLY_TUNE) -> dict:
     "Each trained mode's lr: the best held-out accuracy of its runs at `tune_seed` on `model` over `lrs`"
     if df.empty or 'lr' not in df: return {}
-    t = df[(df.seed == tune_seed) & (df.model == model) & df.lr.isin(lrs) & (df['mode'] != 'none')]
-    return {m: float(d.lr[d.valid_acc.fillna(0.).idxmax()]) for m, d in t.groupby('mode')}
+    return tuned_lrs(df[(df.model == model) & (df['mode'] != 'none')], lrs, tune_seed, by='mode')
 
 def bn_only_runs(results, seeds:tuple=(0, 1, 2, 3, 4), lrs:tuple=BN_ONLY_LRS) -> pd.DataFrame:
     "The runs of `seeds` in `results` at each mode's tuned lr (see `bn_only_lrs`), with `depth`, `width` and the training `mode` as columns"
