@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/bench.html.md"""
 
 # %% ../nbs/10_bench.ipynb #b001
 from __future__ import annotations
-import sys, time
+import sys, time, warnings
 from typing import Annotated
 import torch
 from torch import nn
@@ -79,13 +79,13 @@ def _prepare(shape, device, dtype, timm, compile) -> tuple:
     fns, info = {'copy': lambda: x.clone()}, {}
     for name, (m, mode) in _bench_rows(shape[1], len(shape), device, timm, compile).items():
         m = m.to(device=device, dtype=dtype)
-        for o in m.modules():
-            if isinstance(o, FRNTLU): o._warned_n1 = True  # timing, not training: no advice about N = 1 maps
         (xr, gr), f, ps = ins[name.endswith('channels_last')], _in_mode(m, mode), list(m.parameters())
         xr.requires_grad_()
         fns[name, 'fwd'] = lambda f=f, xr=xr: f(xr)
         fns[name, 'fwd+bwd'] = lambda f=f, ps=ps, xr=xr, gr=gr: torch.autograd.grad(f(xr), [xr, *ps], gr)
-        t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
+        with warnings.catch_warnings():  # timing, not training: FRN's advice about N = 1 maps (given once per layer) is not shown
+            warnings.filterwarnings('ignore', message='.*one spatial position')
+            t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
         info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)
     return fns, info
 
