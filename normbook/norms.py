@@ -333,16 +333,11 @@ def register_norm(
 def _factory_types(factory:Callable, name:str) -> tuple:
     "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
     if (c := _cls_of(factory)) is not None: return (c,)
-    try: m = _call_norm(factory, 16, 2)
+    try: m = create_norm_layer(factory, 16)
     except Exception as e:
         warnings.warn(f"register_norm could not build {name!r} with 16 channels to learn its class ({e}); "
                       "pass types=(YourNorm,) so that is_norm and bn_only recognise it"); return ()
     return () if type(m) in (nn.Identity, nn.Sequential) else (type(m),)
-
-def _call_norm(factory:Callable, num_features:int, ndim:int, **kwargs) -> nn.Module:
-    "Call `factory(num_features, **kwargs)`, adding `ndim=` when it takes it"
-    if 'ndim' in _params(factory): kwargs['ndim'] = ndim
-    return factory(num_features, **kwargs)
 
 # %% ../nbs/03_norms.ipynb #c051
 def get_norm_layer(
