@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 from .experiments import read_results, compare, results_path
 from .verdicts import COLUMNS, verdict_row
+from .budget import budget_sweep
 
 # %% auto #0
 __all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
-           'BNET_LRS', 'REPRODUCTIONS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs', 'batch_size_setting',
-           'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
-           'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
-           'summary_markdown']
+           'BNET_LRS', 'REPRODUCTIONS', 'BUDGET_WARMUP', 'BATCH_BUDGET', 'BUDGET_GRIDS', 'read_runs', 'paired_diff',
+           'tuned_runs', 'tuned_lrs', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main',
+           'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs',
+           'bnet_verdicts', 'verdict_summary', 'summary_markdown', 'budget_grid', 'run_budget']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -242,3 +243,31 @@ def summary_markdown(tab:pd.DataFrame) -> str:
         first = i == 0 or tab.experiment.iloc[i - 1] != r.experiment
         lines.append('| ' + ' | '.join([f'[{esc(r.experiment)}]({r.page})' if first else '', *(esc(v) for v in r[2:-1]), f'**{esc(r[-1])}**']) + ' |')
     return '\n'.join(lines)
+
+# %% ../nbs/08c_reproductions.ipynb #b002
+BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
+BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375, 1,500 and 6,000 steps
+    base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
+              n_train=12000, n_holdout=5000, n_valid=10000),
+    budgets=(1, 4, 16),
+    arms=[dict(name='BN g=32', family='BN', norm='bn'), dict(name='BN g=4', family='BN', norm='gbn', norm_kw=dict(group_size=4)),
+          dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
+          dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn')],
+    lr0={'BN': 0.05, 'FRN+TLU': 0.05, 'GN': 0.1})
+BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET)
+
+# %% ../nbs/08c_reproductions.ipynb #b003
+def budget_grid(name:str, scale:int=1) -> dict:
+    "The budget grid of the reproduction `name` (a key of `BUDGET_GRIDS`), with every budget × `scale` epochs"
+    if name not in BUDGET_GRIDS: raise ValueError(f"budget_grid: no budget grid for {name!r}; expected one of {list(BUDGET_GRIDS)}")
+    if not isinstance(scale, int) or scale < 1: raise ValueError(f"budget_grid expected an int scale >= 1, got {scale!r}")
+    g = BUDGET_GRIDS[name]
+    return dict(g, budgets=tuple(b * scale for b in g['budgets']))
+
+def run_budget(name:str, families:list|None=None, results:str|Path|None=None, scale:int=1, **kwargs) -> dict:
+    "Run (or resume) the budget grid of `name` for `families` (default: all), appending to `results` (default: its stored file)"
+    g = budget_grid(name, scale)
+    arms = [a for a in g['arms'] if families is None or a['family'] in families]
+    if not arms: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms']})}")
+    results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
+    return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)
