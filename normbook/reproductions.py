@@ -246,10 +246,10 @@ def summary_markdown(tab:pd.DataFrame) -> str:
 
 # %% ../nbs/08c_reproductions.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
-BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375, 1,500 and 6,000 steps
+BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375 to 6,000 steps
     base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
               n_train=12000, n_holdout=5000, n_valid=10000),
-    budgets=(1, 4, 16),
+    budgets=(1, 2, 4, 8, 16), seeds=(0, 1, 2, 3, 4),
     arms=[dict(name='BN g=32', family='BN', norm='bn'), dict(name='BN g=4', family='BN', norm='gbn', norm_kw=dict(group_size=4)),
           dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
           dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn')],
@@ -270,4 +270,5 @@ def run_budget(name:str, families:list|None=None, results:str|Path|None=None, sc
     arms = [a for a in g['arms'] if families is None or a['family'] in families]
     if not arms: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms']})}")
     results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
+    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
     return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)
