@@ -8,18 +8,20 @@ Docs: https://normbook.github.io/normbook/reproductions.html.md"""
 from __future__ import annotations
 from functools import partial
 from pathlib import Path
+import json
 import numpy as np
 import pandas as pd
 from .experiments import read_results, compare, results_path
-from .verdicts import COLUMNS, verdict_row
-from .budget import budget_sweep
+from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape
+from .budget import budget_sweep, budget_steps
 
 # %% auto #0
-__all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
-           'BNET_LRS', 'REPRODUCTIONS', 'BUDGET_WARMUP', 'BATCH_BUDGET', 'BUDGET_GRIDS', 'read_runs', 'paired_diff',
-           'tuned_runs', 'tuned_lrs', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main',
-           'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs',
-           'bnet_verdicts', 'verdict_summary', 'summary_markdown', 'budget_grid', 'run_budget']
+__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE',
+           'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'read_runs',
+           'paired_diff', 'tuned_runs', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_runs', 'budget_effect',
+           'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts',
+           'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts',
+           'verdict_summary', 'summary_markdown']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -61,6 +63,72 @@ def tuned_lrs(runs:pd.DataFrame, lrs:tuple, tune_seed:int=10, by:str='name') -> 
     best = tune.valid_acc.fillna(0.).groupby(tune[by]).idxmax()  # the first of equal scores: the smallest lr
     return {k: float(tune.lr[i]) for k, i in best.items()}
 
+# %% ../nbs/08c_reproductions.ipynb #b002
+BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
+BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375 to 6,000 steps
+    base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
+              n_train=12000, n_holdout=5000, n_valid=10000),
+    budgets=(1, 2, 4, 8, 16), seeds=(0, 1, 2, 3, 4),
+    arms=[dict(name='BN g=32', family='BN', norm='bn'), dict(name='BN g=4', family='BN', norm='gbn', norm_kw=dict(group_size=4)),
+          dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
+          dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn')],
+    lr0={'BN': 0.05, 'FRN+TLU': 0.05, 'GN': 0.1})
+BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET)
+
+# %% ../nbs/08c_reproductions.ipynb #b003
+def budget_grid(name:str, scale:int=1) -> dict:
+    "The budget grid of the reproduction `name` (a key of `BUDGET_GRIDS`), with every budget × `scale` epochs"
+    if name not in BUDGET_GRIDS: raise ValueError(f"budget_grid: no budget grid for {name!r}; expected one of {list(BUDGET_GRIDS)}")
+    if not isinstance(scale, int) or scale < 1: raise ValueError(f"budget_grid expected an int scale >= 1, got {scale!r}")
+    g = BUDGET_GRIDS[name]
+    return dict(g, budgets=tuple(b * scale for b in g['budgets']))
+
+def run_budget(name:str, families:list|None=None, results:str|Path|None=None, scale:int=1, **kwargs) -> dict:
+    "Run (or resume) the budget grid of `name` for `families` (default: all), appending to `results` (default: its stored file)"
+    g = budget_grid(name, scale)
+    arms = [a for a in g['arms'] if families is None or a['family'] in families]
+    if not arms: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms']})}")
+    results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
+    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
+    return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)
+
+# %% ../nbs/08c_reproductions.ipynb #b006
+def _arm_key(r:dict) -> str:
+    "What tells the arms of a grid apart: the norm, the activation and their keyword arguments (missing: the defaults)"
+    d = lambda k: r.get(k) if isinstance(r.get(k), dict) else {}
+    act = r.get('act') if isinstance(r.get('act'), str) else None
+    return json.dumps([r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
+
+def _grid_records(results, g:dict) -> list:
+    arms = {_arm_key(a): a for a in g['arms']}
+    keep = lambda r: all(r.get(k) == v for k, v in g['base'].items()) and r.get('epochs') in g['budgets'] and _arm_key(r) in arms
+    rs = [r for r in read_runs(results).to_dict('records') if keep(r) and pd.notna(r.get('valid_acc'))]
+    return [dict(r, arm=arms[_arm_key(r)]['name'], family=arms[_arm_key(r)]['family'], steps=budget_steps(r)) for r in rs]
+
+# %% ../nbs/08c_reproductions.ipynb #b007
+def budget_runs(results, name:str, tune_seed:int=10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "The reported runs of the budget grid `name` in `results`, each family at the lr it chose per budget, and the tuning runs"
+    g = budget_grid(name)
+    cols = ['arm', 'family', 'epochs', 'steps', 'lr', 'seed', 'valid_acc', 'test_acc']
+    df = pd.DataFrame(_grid_records(results, g))
+    if df.empty: return pd.DataFrame(columns=cols), pd.DataFrame(columns=cols)
+    first = {a['family']: a['name'] for a in g['arms'][::-1]}  # each family's first arm
+    tune = df[(df.seed == tune_seed) & (df.arm == df.family.map(first))].sort_values('lr', kind='stable')
+    best = tune.valid_acc.fillna(0.).groupby([tune.family, tune.epochs]).idxmax()
+    lr = {k: float(tune.lr[i]) for k, i in best.items()}
+    at = np.array([lr.get((f, e)) == l for f, e, l in zip(df.family, df.epochs, df.lr)], dtype=bool)
+    final = df[at & (df.seed != tune_seed).values].drop_duplicates(['arm', 'epochs', 'seed'])
+    return final.sort_values(['steps', 'arm', 'seed']).reset_index(drop=True), tune
+
+# %% ../nbs/08c_reproductions.ipynb #b012
+def budget_effect(final:pd.DataFrame, a:str, b:str, metric:str='test_acc') -> dict:
+    "Arm `a` minus arm `b` along the budget, as `verdict_row`'s `est` (at the largest budget) and `trend`"
+    if final.empty: return dict(est={}, trend=None)
+    per, tr = budget_trend(final, a, b, by='arm', metric=metric)
+    if per.empty: return dict(est={}, trend=None)
+    est = dict(per.iloc[-1], steps=per.index[-1])
+    return dict(est=est, trend=dict(tr, first=dict(per.iloc[0], steps=per.index[0])) if len(per) > 1 else None)
+
 # %% ../nbs/08c_reproductions.ipynb #r014
 BATCH_SIZE_BASE = dict(model='mininet', data='fashion_mnist', bs=32, epochs=2, schedule='flat_cos', mom=0.9, wd=1e-4,
                        n_train=12000, n_holdout=2000, n_valid=5000)  # the compute-equal design's shared settings
@@ -100,33 +168,22 @@ def batch_size_main(df:pd.DataFrame, lrs:dict, seeds:tuple=BATCH_SIZE_SEEDS) -> 
     keep = np.array([lrs.get(f) == lr for f, lr in zip(df.fam, df.lr)], dtype=bool)
     return df[keep & df.seed.isin(seeds).values].drop_duplicates(['setting', 'seed'])
 
-# %% ../nbs/08c_reproductions.ipynb #r022
-def _frn_margin(main:pd.DataFrame) -> tuple[str, dict]:
-    "FRN+TLU minus the other setting that comes closest to it (the smallest mean difference), with its interval"
-    if 'FRN+TLU' not in set(main.setting) or main.setting.nunique() < 2: return '-', {}
-    c = compare(main, baseline='FRN+TLU', by='setting', metric='test_acc')
-    c = c[c.n >= 2] if (c.n >= 2).any() else c  # settings with an interval, where there are some
-    s = c['mean'].idxmax()
-    return s, {**c.loc[s].to_dict(), 'mean': -c.loc[s, 'mean']}
-
 # %% ../nbs/08c_reproductions.ipynb #r023
-def batch_size_verdicts(results, base:dict=BATCH_SIZE_BASE, lrs:tuple=BATCH_SIZE_LRS) -> list[dict]:
-    "The verdict rows of the batch-independence experiment, from its runs in `results`"
-    df = batch_size_runs(results, base)
-    main = batch_size_main(df, batch_size_lrs(df, lrs, base['bs'])[0])
-    near, m = _frn_margin(main)
-    p = partial(paired_diff, main, by='setting')
+def batch_size_verdicts(results) -> list[dict]:
+    "The verdict rows of the batch-independence experiment, from its budget grid's runs in `results`"
+    e = partial(budget_effect, budget_runs(results, 'batch_size')[0])
+    frn, gn = 'Singh & Krishnan, FRN (CVPR 2020), abstract', 'Wu & He, Group Normalization (ECCV 2018)'
     return [
-        verdict_row('FRN+TLU is more accurate than BN at the usual batch (g = 32)', "ResNetV2-50 top-1 error: BN 23.8%, FRN+TLU 22.8%, so +1.0 pp (Singh & Krishnan 2019)",
-                    p('FRN+TLU', 'BN g=32'), paper=1.0),
-        verdict_row(f'FRN+TLU beats every other norm by more than 1 pp at every g (smallest margin here: against {near})', "FRN better than the others by more than 1% at all batch sizes (Singh & Krishnan 2019)",
-                    m, paper=1.0, ratio=1.0),
-        verdict_row('BN loses accuracy at 4 samples per statistic (g = 4 vs 32)', "BN top-1 error 23.6% at 32 images per GPU, 27.3% at 4: -3.7 pp (Wu & He 2018)",
-                    p('BN g=4', 'BN g=32'), paper=-3.7),
-        verdict_row('BN collapses at 2 samples per statistic (g = 2 vs 32)', "BN top-1 error 23.6% at 32, 34.7% at 2: -11.1 pp (Wu & He 2018)",
-                    p('BN g=2', 'BN g=32'), paper=-11.1),
-        verdict_row('GN, independent of the batch, beats BN at g = 2', "GN ≈24.1% at every batch size against BN's 34.7% at 2: +10.6 pp (Wu & He 2018)",
-                    p('GN', 'BN g=2'), paper=10.6)]
+        verdict_row('FRN+TLU is more accurate than BN at the usual batch (g = 32)', f"≈ 0.7–1.0% top-1 over BN with large mini-batches, ImageNet ({frn}); 0.7 used",
+                    **e('FRN+TLU', 'BN g=32'), paper=0.7),
+        verdict_row('FRN+TLU beats GN by more than 1 pp (neither depends on g)', f"> 1% top-1 over GN with small mini-batches, ImageNet ({frn})",
+                    **e('FRN+TLU', 'GN'), paper=1.0, ratio=1.0),
+        verdict_row('BN loses accuracy at 4 samples per statistic (g = 4 vs 32)', f"ResNet-50 error with BN 23.6% at 32 images per GPU, 27.3% at 4: −3.7 pp ({gn}, table of error against batch size)",
+                    **e('BN g=4', 'BN g=32'), paper=-3.7),
+        verdict_row('BN collapses at 2 samples per statistic (g = 2 vs 32)', f"BN 23.6% at 32, 34.7% at 2: −11.1 pp ({gn}, same table)",
+                    **e('BN g=2', 'BN g=32'), paper=-11.1),
+        verdict_row('GN beats BN at g = 2', f"GN's error 10.6% lower than BN's at batch size 2 ({gn}, abstract)",
+                    **e('GN', 'BN g=2'), paper=10.6)]
 
 # %% ../nbs/08c_reproductions.ipynb #r027
 ABLATION_LRS = (0.00057, 0.0016, 0.0045, 0.0125, 0.035, 0.1, 0.28, 0.78)  # the paper's rule 0.1 × 32 / 256 = 0.0125, and factors of 2.8 around it
@@ -135,11 +192,11 @@ def ablation_verdicts(results, lrs:tuple=ABLATION_LRS) -> list[dict]:
     "The verdict rows of the FRN ablation, from its runs in `results`"
     p = partial(paired_diff, tuned_runs(read_runs(results), lrs)[0])
     no_number = "no number found in the paper's text available to us; direction from the paper"
+    kw = dict(paper=None, direction=1, mei=0.5)
     return [
-        verdict_row('FRN needs TLU: FRN+TLU beats FRN+ReLU', f"FRN paper §3 and its ablation; {no_number}", p('FRN + TLU', 'FRN + ReLU'), None, direction=1),
-        verdict_row('a learned ε beats a fixed ε = 1e-6 where FRN meets 1×1 maps', f"FRN paper §3 (1×1 maps); {no_number}", p('FRN + TLU, learned ε, 1×1 net', 'FRN + TLU, ε = 1e-6, 1×1 net'), None, direction=1),
-        verdict_row('FRN+TLU (no mean centering) beats IN+TLU', f"FRN paper: FRN beats IN and the other norms; {no_number}", p('FRN + TLU', 'IN + TLU'), None, direction=1),
-        verdict_row('mean centering is not needed: FRN+TLU at least matches centered FRN+TLU', f"FRN paper §3: TLU instead of centering; {no_number}", p('FRN + TLU', 'centered FRN + TLU'), None, direction=1)]
+        verdict_row('FRN needs TLU: FRN+TLU beats FRN+ReLU', f"FRN paper §3 and its ablation; {no_number}", p('FRN + TLU', 'FRN + ReLU'), **kw),
+        verdict_row('a learned ε beats a fixed ε = 1e-6 where FRN meets 1×1 maps', f"FRN paper §3 (1×1 maps); {no_number}", p('FRN + TLU, learned ε, 1×1 net', 'FRN + TLU, ε = 1e-6, 1×1 net'), **kw),
+        verdict_row('FRN+TLU (no mean centering) beats IN+TLU', f"FRN paper: FRN beats IN and the other norms; {no_number}", p('FRN + TLU', 'IN + TLU'), **kw)]
 
 # %% ../nbs/08c_reproductions.ipynb #r031
 BN_ONLY_LRS, BN_ONLY_TUNE = (0.025, 0.1, 0.4, 1.6, 6.4, 25.6), 'cifar_resnet_14_w8'  # its lr grid (factors of 4), and the net each mode is tuned on
@@ -179,16 +236,15 @@ def bn_only_verdicts(results) -> list[dict]:
     done = bn.groupby(['depth', 'width']).seed.nunique().loc[lambda n: n >= 3].index if len(bn) else []
     deep = max([d for d, w in done if w == 8], default=56)  # the deepest and widest networks with every seed run
     wide = max([w for d, w in done if d == 14], default=32)
-    paper_depth = {20: None, 32: 56.9 - 46.9, 56: 62.6 - 46.9, 110: 70.0 - 46.9}.get(deep)
-    src = 'Frankle, Schwab & Morcos (ICLR 2021), CIFAR-10 BN-only'
-    depth_quote = f"+{paper_depth:.1f} pp to ResNet-{deep}" if paper_depth else f"no number for ResNet-{deep}"
+    src = 'Frankle, Schwab & Morcos, Training BatchNorm and Only BatchNorm (ICLR 2021)'
+    reimpl = "the BatchNorm-only reimplementation's own single runs, not the paper's: ResNet-14 46.9, -32 56.9, -56 62.6, -110 70.0"
     return [
-        verdict_row(f'BN-only accuracy grows with depth: ResNet-{deep} minus ResNet-14', f"{src}: ResNet-14 46.9, -32 56.9, -56 62.6, -110 70.0 ({depth_quote}; quoted, not checked against the paper's table)",
-                    p(dict(mode='bn', depth=deep, width=8), dict(mode='bn', depth=14, width=8)), paper_depth, direction=1),
-        verdict_row(f'BN-only accuracy grows with width: ×{wide // 8} minus ×1 (ResNet-14)', f"{src}, Figure 2 (width series); no number read off",
-                    p(dict(mode='bn', depth=14, width=wide), dict(mode='bn', depth=14, width=8)), None, direction=1),
-        verdict_row('BN-only training lifts random features far above the untrained net (ResNet-14)', f"{src}: ResNet-14 46.9 against 10 (chance) = +36.9 pp",
-                    p(dict(mode='bn', depth=14, width=8), dict(mode='none', depth=14, width=8)), 36.9),
+        verdict_row(f'BN-only accuracy grows with depth: ResNet-{deep} minus ResNet-14', f"{src}, abstract: 'sufficiently deep ResNets reach 82% (CIFAR-10)'; per-depth numbers in its figures, not transcribed ({reimpl})",
+                    p(dict(mode='bn', depth=deep, width=8), dict(mode='bn', depth=14, width=8)), None, direction=1, mei=1.0),
+        verdict_row(f'BN-only accuracy grows with width: ×{wide // 8} minus ×1 (ResNet-14)', f"{src}, its width series (figure); no number transcribed",
+                    p(dict(mode='bn', depth=14, width=wide), dict(mode='bn', depth=14, width=8)), None, direction=1, mei=1.0),
+        verdict_row('BN-only training lifts random features far above the untrained net (ResNet-14)', f"{src}, abstract: 'surprisingly high performance', 82% on CIFAR-10 for deep ResNets against 10% chance; no ResNet-14 number transcribed",
+                    p(dict(mode='bn', depth=14, width=8), dict(mode='none', depth=14, width=8)), None, direction=1, mei=10.0),
         verdict_row(f'BN-only training disables features: share of |γ| < 0.01 after training minus at init, same seeds (ResNet-{deep})', f"{src}, abstract: 'around a third of the random features' (≈ +33 pp)",
                     p(dict(mode='bn', depth=deep, width=8), dict(mode='none', depth=deep, width=8), 'gamma_off'), 33.0)]
 
@@ -208,17 +264,17 @@ def bnet_verdicts(results, lrs:tuple=BNET_LRS) -> list[dict]:
     "The verdict rows of the BNET experiment, from its runs in `results`"
     p = partial(paired_diff, bnet_runs(results, lrs)[0])
     nn_ = "no number found in the paper's text available to us"
-    loss = dict(direction=-1, scale=1., unit='(loss)', digits=3)
+    loss, acc = dict(direction=-1, scale=1., unit='(loss)', digits=3, mei=0.01), dict(direction=1, mei=0.5)
     R, L, E, X, XE = 'ResNet-14, BN', 'ResNet-14, BNET last', 'ResNet-14, BNET everywhere', 'xsemininet, BN', 'xsemininet, BNET everywhere'
     return [
-        verdict_row('BNET accelerates convergence: held-out accuracy after 25% of training (ResNet-14, BNET as placed by the official code)', f"BNET paper, abstract and convergence figure; {nn_}", p(L, R, metric='valid_acc_25'), None, direction=1),
-        verdict_row('... after 50% of training', f"as above; {nn_}", p(L, R, metric='valid_acc_50'), None, direction=1),
+        verdict_row('BNET accelerates convergence: held-out accuracy after 25% of training (ResNet-14, BNET as placed by the official code)', f"BNET paper, abstract and convergence figure; {nn_}", p(L, R, metric='valid_acc_25'), None, **acc),
+        verdict_row('... after 50% of training', f"as above; {nn_}", p(L, R, metric='valid_acc_50'), None, **acc),
         verdict_row('... as a lower mean training loss over the first 25% of training', f"as above; {nn_}", p(L, R, metric='train_loss_25'), None, **loss),
         verdict_row('... lower training loss over the first 25%, every BN replaced (ResNet-14)', f"as above; {nn_}", p(E, R, metric='train_loss_25'), None, **loss),
         verdict_row('... lower training loss over the first 25%, xsemininet with Mish, every BN replaced', f"as above; {nn_}", p(XE, X, metric='train_loss_25'), None, **loss),
-        verdict_row('BNET improves final accuracy over BN (ResNet-14, official placement)', f"BNET paper: consistent gains over BN across backbones; {nn_}", p(L, R), None, direction=1),
-        verdict_row('... with every BN replaced (ResNet-14)', f"as above; {nn_}", p(E, R), None, direction=1),
-        verdict_row('... xsemininet with Mish, every BN replaced', f"as above; {nn_}", p(XE, X), None, direction=1)]
+        verdict_row('BNET improves final accuracy over BN (ResNet-14, official placement)', f"BNET paper: consistent gains over BN across backbones; {nn_}", p(L, R), None, **acc),
+        verdict_row('... with every BN replaced (ResNet-14)', f"as above; {nn_}", p(E, R), None, **acc),
+        verdict_row('... xsemininet with Mish, every BN replaced', f"as above; {nn_}", p(XE, X), None, **acc)]
 
 # %% ../nbs/08c_reproductions.ipynb #r043
 REPRODUCTIONS = {  # the results file's name: the page's title, the page, the verdicts
@@ -226,49 +282,25 @@ REPRODUCTIONS = {  # the results file's name: the page's title, the page, the ve
     'ablation': ('FRN ablation', 'experiments/ablation.ipynb', ablation_verdicts),
     'bn_only': ('Training only BatchNorm', 'experiments/bn_only.ipynb', bn_only_verdicts),
     'bnet': ('BNET against BatchNorm', 'experiments/bnet.ipynb', bnet_verdicts)}
+HOLM = 'family-wise (Holm, 5%)'
 
-def verdict_summary(results_dir:str|Path|None=None) -> pd.DataFrame:
-    "One row per claim of the four reproductions, computed from the results files `<name>.jsonl` in `results_dir`"
+def verdict_summary(results_dir:str|Path|None=None, alpha:float=0.05) -> pd.DataFrame:
+    "One row per claim of the four reproductions from the results files `<name>.jsonl` in `results_dir`, with Holm's column"
     d = results_path('batch_size').parent if results_dir is None else Path(results_dir)
     if not d.is_dir(): raise FileNotFoundError(f"verdict_summary: no folder of results files at {d}")
     rows = [dict(experiment=t, page=page, **r) for n, (t, page, f) in REPRODUCTIONS.items() for r in f(d/f'{n}.jsonl')]
-    return pd.DataFrame(rows, columns=['experiment', 'page', *COLUMNS])
+    tab = pd.DataFrame(rows, columns=['experiment', 'page', *COLUMNS, 'p'])
+    rej = holm(tab.p.astype(float).values, alpha)
+    tab[HOLM] = ['not measured' if np.isnan(p) else 'significant' if r else 'not significant' for p, r in zip(tab.p.astype(float), rej)]
+    return tab
 
 # %% ../nbs/08c_reproductions.ipynb #r043b
 def summary_markdown(tab:pd.DataFrame) -> str:
     "`verdict_summary`'s table as markdown: each experiment linked to its page on its first row, the verdicts in bold"
-    esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
-    lines = ['| ' + ' | '.join(['experiment', *COLUMNS]) + ' |', '|' + '---|' * (len(COLUMNS) + 1)]
-    for i, r in enumerate(tab.itertuples(index=False)):
-        first = i == 0 or tab.experiment.iloc[i - 1] != r.experiment
-        lines.append('| ' + ' | '.join([f'[{esc(r.experiment)}]({r.page})' if first else '', *(esc(v) for v in r[2:-1]), f'**{esc(r[-1])}**']) + ' |')
+    cols = [*COLUMNS, HOLM]
+    lines = ['| ' + ' | '.join(['experiment', *cols]) + ' |', '|' + '---|' * (len(cols) + 1)]
+    for i, r in tab.iterrows():
+        first = i == tab.index[0] or tab.experiment[i - 1] != r.experiment
+        cells = [f'[{md_escape(r.experiment)}]({r.page})' if first else '', *(md_escape(r[c]) for c in COLUMNS[:-1]), f'**{md_escape(r[COLUMNS[-1]])}**', md_escape(r[HOLM])]
+        lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
-
-# %% ../nbs/08c_reproductions.ipynb #b002
-BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
-BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375 to 6,000 steps
-    base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
-              n_train=12000, n_holdout=5000, n_valid=10000),
-    budgets=(1, 2, 4, 8, 16), seeds=(0, 1, 2, 3, 4),
-    arms=[dict(name='BN g=32', family='BN', norm='bn'), dict(name='BN g=4', family='BN', norm='gbn', norm_kw=dict(group_size=4)),
-          dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
-          dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn')],
-    lr0={'BN': 0.05, 'FRN+TLU': 0.05, 'GN': 0.1})
-BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET)
-
-# %% ../nbs/08c_reproductions.ipynb #b003
-def budget_grid(name:str, scale:int=1) -> dict:
-    "The budget grid of the reproduction `name` (a key of `BUDGET_GRIDS`), with every budget × `scale` epochs"
-    if name not in BUDGET_GRIDS: raise ValueError(f"budget_grid: no budget grid for {name!r}; expected one of {list(BUDGET_GRIDS)}")
-    if not isinstance(scale, int) or scale < 1: raise ValueError(f"budget_grid expected an int scale >= 1, got {scale!r}")
-    g = BUDGET_GRIDS[name]
-    return dict(g, budgets=tuple(b * scale for b in g['budgets']))
-
-def run_budget(name:str, families:list|None=None, results:str|Path|None=None, scale:int=1, **kwargs) -> dict:
-    "Run (or resume) the budget grid of `name` for `families` (default: all), appending to `results` (default: its stored file)"
-    g = budget_grid(name, scale)
-    arms = [a for a in g['arms'] if families is None or a['family'] in families]
-    if not arms: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms']})}")
-    results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
-    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
-    return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['VERDICTS', 'NOT_MEASURED', 'RATIO', 'COLUMNS', 'verdict', 'estimate', 'verdict_row', 'verdict_table',
-           'verdict_markdown']
+__all__ = ['VERDICTS', 'NOT_MEASURED', 'RATIO', 'COLUMNS', 'verdict', 'estimate', 'paired_p', 'holm', 'budget_trend',
+           'plot_trend', 'verdict_row', 'verdict_table', 'md_escape', 'verdict_markdown']
 
 # %% ../nbs/08b_verdicts.ipynb #v005
-VERDICTS = ('holds', 'holds in direction, smaller', 'not seen at this scale', 'contradicted')
+VERDICTS = ('holds', 'holds in direction, smaller', 'holds in direction', 'not seen at this scale', 'contradicted')
 NOT_MEASURED = 'not measured'
 RATIO = 0.5 # the share of the paper's effect that counts as the paper's size
 
@@ -42,17 +42,20 @@ def verdict(
     direction:int|None=None, # +1 or -1: the direction of the claim (default: the sign of `paper`)
     ratio:float=RATIO, # the share of `paper` the effect must reach to count as the paper's size
     n:int|None=None, # the number of seeds; fewer than 2 is 'not measured'
+    mei:float|None=None, # the minimal effect of interest (> 0) of a claim without a number; needed when `paper` is `None`
 ) -> str:
     "The verdict on a measured effect `mean` ± `ci95` against the paper's effect (see the rule above)"
     s = _direction(paper, direction)
     if not 0 < ratio <= 1: raise ValueError(f"verdict expected 0 < ratio <= 1, got {ratio!r}")
+    if paper is None and not (_finite(mei) and mei > 0): raise ValueError(f"verdict: a claim without a number needs a minimal effect of interest mei > 0, got mei={mei!r}")
     if (n is not None and n < 2) or not (_finite(mean) and _finite(ci95)): return NOT_MEASURED
     if ci95 < 0: raise ValueError(f"verdict expected a half-width ci95 >= 0, got {ci95!r}")
     d, h = s * float(mean), float(ci95)
     if d + h < 0: return 'contradicted'
     if d - h <= 0: return 'not seen at this scale'
-    if paper is None or d >= ratio * abs(paper) or d + h >= abs(paper): return 'holds'
-    return 'holds in direction, smaller' 
+    if paper is None: return 'holds' if d >= mei else 'holds in direction'
+    if d >= ratio * abs(paper) or d + h >= abs(paper): return 'holds'
+    return 'holds in direction, smaller'
 
 # %% ../nbs/08b_verdicts.ipynb #v014
 def estimate(values) -> dict:
@@ -63,39 +66,140 @@ def estimate(values) -> dict:
     from scipy.stats import t
     return dict(mean=float(v.mean()), ci95=float(t.ppf(0.975, n - 1) * v.std() / math.sqrt(n)), n=n)
 
-# %% ../nbs/08b_verdicts.ipynb #v016
-COLUMNS = ('claim', "paper's number (with source)", 'normbook: mean ± 95% CI, n seeds', 'verdict')
+# %% ../nbs/08b_verdicts.ipynb #v012b
+def paired_p(
+    mean:float, # the mean paired difference
+    ci95:float, # the half-width of its 95% t-interval
+    n:int, # the number of pairs
+) -> float:
+    "The two-sided p-value of the paired t-test behind `mean` ± `ci95` over `n` pairs (NaN without an interval)"
+    from scipy.stats import t
+    if not (_finite(mean) and _finite(ci95) and _finite(n)) or n < 2: return math.nan
+    if ci95 == 0: return 0. if mean != 0 else 1.
+    se = ci95 / t.ppf(0.975, n - 1)
+    return float(2 * t.sf(abs(mean) / se, n - 1))
 
+# %% ../nbs/08b_verdicts.ipynb #v012d
+def holm(
+    ps, # p-values (NaN: not tested, never rejected)
+    alpha:float=0.05, # the family-wise error rate
+) -> np.ndarray:
+    "Which of `ps` Holm's step-down procedure rejects at family-wise level `alpha`"
+    ps = np.asarray(ps, dtype=float)
+    if not 0 < alpha < 1: raise ValueError(f"holm expected 0 < alpha < 1, got {alpha!r}")
+    if ps.ndim != 1: raise ValueError(f"holm expected a flat sequence of p-values, got shape {ps.shape}")
+    tested = np.flatnonzero(~np.isnan(ps))
+    out, m = np.zeros(len(ps), dtype=bool), len(tested)
+    for k, i in enumerate(tested[np.argsort(ps[tested], kind='stable')]):
+        if ps[i] > alpha / (m - k): break
+        out[i] = True
+    return out
+
+# %% ../nbs/08b_verdicts.ipynb #v012h
+def _slope(x, y) -> tuple:
+    "Least-squares slope of `y` on `x` and the half-width of its 95% t-interval (NaN where it cannot be estimated)"
+    from scipy.stats import t
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or len(np.unique(x)) < 2: return math.nan, math.nan
+    xc = x - x.mean(); b = float((xc * (y - y.mean())).sum() / (xc ** 2).sum())
+    resid = y - y.mean() - b * xc
+    se = math.sqrt((resid ** 2).sum() / (len(x) - 2) / (xc ** 2).sum())
+    return b, float(t.ppf(0.975, len(x) - 2) * se)
+
+# %% ../nbs/08b_verdicts.ipynb #v012j
+def budget_trend(
+    runs:pd.DataFrame, # runs with the columns `by`, `budget`, `pair` and `metric`
+    a, b, # the settings compared: `metric` of `a` minus that of `b`
+    by:str='name', metric:str='test_acc', budget:str='steps', pair:str='seed',
+    window:int=3, # the change per doubling is fitted over this many of the largest budgets
+) -> tuple[pd.DataFrame, dict]:
+    "The paired effect of `a` over `b` at each budget, and its change per doubling of the budget at the largest budgets"
+    miss = [c for c in (by, metric, budget, pair) if c not in runs]
+    if miss: raise ValueError(f"budget_trend: the runs have no column {miss}; they have {sorted(runs.columns)}")
+    if window < 2: raise ValueError(f"budget_trend expected window >= 2, got {window!r}")
+    d = runs[runs[by].isin([a, b])]
+    w = d.pivot_table(index=[budget, pair], columns=by, values=metric, aggfunc='first')
+    diff = (w[a] - w[b]).dropna() if {a, b} <= set(w.columns) else pd.Series(dtype=float)
+    per = pd.DataFrame([dict(budget=k, **estimate(v)) for k, v in diff.groupby(level=0)], columns=['budget', 'mean', 'ci95', 'n']).set_index('budget')
+    top = diff[diff.index.get_level_values(0).isin(per.index[-window:])]
+    slope, h = _slope(np.log2(top.index.get_level_values(0).astype(float)), top.values) if len(top) else (math.nan, math.nan)
+    moving = bool(_finite(slope) and _finite(h) and abs(slope) > h)
+    return per, dict(slope=slope, ci95=h, n=len(top), budgets=list(per.index[-window:]), moving=moving)
+
+# %% ../nbs/08b_verdicts.ipynb #v012n
+def plot_trend(per:pd.DataFrame, paper:float|None=None, scale:float=100., unit:str='pp', ax=None, title:str|None=None):
+    "Plot `budget_trend`'s per-budget effects (× `scale`) with their 95% intervals against the budget (log x); return the axes"
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
+    if len(per):
+        ax.errorbar(per.index, per['mean'] * scale, yerr=(per['ci95'] * scale).fillna(0), marker='o', capsize=3, color='C0', label='normbook')
+        ax.set_xscale('log', base=2); ax.set_xticks(list(per.index), [f'{int(b):,}' for b in per.index])
+    ax.axhline(0, color='k', lw=0.8)
+    if paper is not None: ax.axhline(paper, color='C3', ls='--', lw=1, label=f'paper: {paper:+g} {unit}')
+    ax.set_xlabel('training budget (optimizer steps)'); ax.set_ylabel(f'effect ({unit}, mean ± 95% CI)'); ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    if title: ax.set_title(title, fontsize=9)
+    return ax
+
+# %% ../nbs/08b_verdicts.ipynb #v016
+COLUMNS = ('claim', "paper's number (with source)", 'smallest budget', 'largest budget: mean ± 95% CI, n seeds', 'change per doubling', 'verdict')
+
+def _fmt_est(m, h, n, unit, digits, steps=None) -> str:
+    if not n: return 'no runs yet'
+    s = f"{m:+.{digits}f}" + (f" ± {h:.{digits}f}" if _finite(h) else '') + f" {unit}, n = {n}"
+    return s + (f" ({int(steps):,} steps)" if _finite(steps) else '')
+
+def _scaled(est, scale) -> tuple:
+    get = (lambda k: est.get(k)) if hasattr(est, 'get') else (lambda k: None)
+    m, h, n = get('mean'), get('ci95'), get('n')
+    n = 0 if n is None or not _finite(n) else int(n)
+    return (float(m) * scale if _finite(m) else math.nan), (float(h) * scale if _finite(h) else math.nan), n, get('steps')
+
+# %% ../nbs/08b_verdicts.ipynb #v016b
+def _trend_cols(trend, scale, unit, digits) -> tuple:
+    "The smallest-budget and change-per-doubling cells of a row, and whether the effect is still moving"
+    if trend is None: return 'one budget', 'one budget', False
+    first, s, h = trend.get('first', {}), trend.get('slope'), trend.get('ci95')
+    m0, h0, n0, st0 = _scaled(first, scale)
+    small = _fmt_est(m0, h0, n0, unit, digits, st0)
+    if not _finite(s): return small, 'not measured', False
+    moving = bool(trend.get('moving'))
+    ch = f"{s * scale:+.{digits}f}" + (f" ± {h * scale:.{digits}f}" if _finite(h) else '') + f" {unit}: " + ('still moving' if moving else 'no change detected')
+    return small, ch, moving
+
+# %% ../nbs/08b_verdicts.ipynb #v016c
 def verdict_row(
-    claim:str, # the paper's claim, in a few words
+    claim:str, # the claim, in a few words
     quote:str, # the paper's number as the paper gives it, with its source (or a plain 'no number found')
-    est, # a mapping (or `pd.Series`) with `mean`, `ci95` and `n`, e.g. a row of `compare`
+    est, # a mapping (or `pd.Series`) with `mean`, `ci95`, `n` (and optionally `steps`): at the largest budget
     paper:float|None, # the paper's effect in the table's units (after `scale`), signed; `None`: direction only
     direction:int|None=None, # +1 or -1 when `paper` is `None`
     scale:float=100., # multiplies `est`'s mean and interval (100: fractions to percentage points)
     unit:str='pp', # the unit shown after the numbers
     digits:int=1, ratio:float=RATIO,
+    mei:float|None=None, # the minimal effect of interest (table units) of a claim without a number
+    trend:dict|None=None, # `budget_trend`'s summary with `first`, the estimate at the smallest budget; `None`: one budget
 ) -> dict:
-    "One row of the verdict table: the claim, the paper's number, the measured effect with its interval, the verdict"
-    get = (lambda k: est.get(k)) if hasattr(est, 'get') else (lambda k: None)
-    m, h, n = get('mean'), get('ci95'), get('n')
-    n = 0 if n is None or not _finite(n) else int(n)
-    m, h = (float(m) * scale if _finite(m) else math.nan), (float(h) * scale if _finite(h) else math.nan)
-    v = verdict(m, h, paper, direction, ratio, n)
-    meas = 'no runs yet' if n == 0 else f"{m:+.{digits}f}" + (f" ± {h:.{digits}f}" if _finite(h) else '') + f" {unit}, n = {n}"
-    return dict(zip(COLUMNS, (claim, quote, meas, v)))
+    "One row of the verdict table: the claim, the paper's number, the effect at the smallest and largest budget, its trend, the verdict"
+    m, h, n, steps = _scaled(est, scale)
+    v = verdict(m, h, paper, direction, ratio, n, mei)
+    small, change, moving = _trend_cols(trend, scale, unit, digits)
+    if moving and v != NOT_MEASURED: v += ', still moving'
+    row = dict(zip(COLUMNS, (claim, quote, small, _fmt_est(m, h, n, unit, digits, steps), change, v)))
+    return row | dict(p=paired_p(m, h, n))
 
 # %% ../nbs/08b_verdicts.ipynb #v018
 def verdict_table(rows:list[dict]) -> pd.DataFrame:
-    "The rows of `verdict_row` as a table with the columns claim, paper's number, normbook's measurement, verdict"
+    "The rows of `verdict_row` as a table with its columns and the rows' p-values"
     for r in rows:
-        if set(r) != set(COLUMNS): raise ValueError(f"verdict_table expected rows from verdict_row with keys {COLUMNS}, got {sorted(r)}")
-    return pd.DataFrame(list(rows), columns=list(COLUMNS))
+        if set(r) != {*COLUMNS, 'p'}: raise ValueError(f"verdict_table expected rows from verdict_row with keys {COLUMNS} and 'p', got {sorted(r)}")
+    return pd.DataFrame(list(rows), columns=[*COLUMNS, 'p'])
+
+def md_escape(s) -> str: return str(s).replace('|', '\\|').replace('\n', ' ')
 
 def verdict_markdown(rows:list[dict]) -> str:
     "The verdict table as a markdown table, the verdicts in bold"
-    tab = verdict_table(rows)
-    esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
+    tab = verdict_table(rows)[list(COLUMNS)]
     lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
-    lines += ['| ' + ' | '.join([*(esc(v) for v in r[:-1]), f"**{esc(r[-1])}**"]) + ' |' for r in tab.itertuples(index=False)]
+    lines += ['| ' + ' | '.join([*(md_escape(v) for v in r[:-1]), f"**{md_escape(r[-1])}**"]) + ' |' for r in tab.itertuples(index=False)]
     return '\n'.join(lines)
