@@ -8,20 +8,22 @@ Docs: https://normbook.github.io/normbook/reproductions.html.md"""
 from __future__ import annotations
 from functools import partial
 from pathlib import Path
-import json
+from typing import Annotated
+from fastcore.script import call_parse
+import json, sys
 import numpy as np
 import pandas as pd
 from .experiments import read_results, compare, results_path
-from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape
+from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
 from .budget import budget_sweep, budget_steps
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE',
-           'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'read_runs',
-           'paired_diff', 'tuned_runs', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_runs', 'budget_effect',
-           'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts',
-           'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts',
-           'verdict_summary', 'summary_markdown']
+           'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS',
+           'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_main',
+           'budget_runs', 'budget_effect', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main',
+           'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs',
+           'bnet_verdicts', 'verdict_summary', 'summary_markdown', 'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -91,6 +93,34 @@ def run_budget(name:str, families:list|None=None, results:str|Path|None=None, sc
     results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
     kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
     return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)
+
+# %% ../nbs/08c_reproductions.ipynb #b003c
+def _budget_args(names, scale, families) -> tuple[list, list|None]:
+    "The grids `names` (default: all) and `families` to run, checked: a `ValueError` says what was expected"
+    names = list(names or BUDGET_GRIDS)
+    bad = [n for n in names if n not in BUDGET_GRIDS]
+    if bad: raise ValueError(f"no budget grid for {bad}; expected some of {list(BUDGET_GRIDS)}")
+    fams = [f for f in families.split(',') if f] if families else None
+    known = {a['family'] for n in names for a in budget_grid(n, scale)['arms']}
+    if fams and not set(fams) <= known: raise ValueError(f"--families {families!r}: the grids {names} have the families {sorted(known)}")
+    return names, fams
+
+@call_parse
+def budget_main(
+    names:Annotated[str, 'the reproductions to run (default: every one with a budget grid)', dict(nargs='*')],
+    scale:int=1, # multiply every budget by this (10: the GPU setting)
+    device:str=None, # 'cpu', 'cuda', ... (default: the GPU when there is one)
+    families:str=None, # comma-separated families of each grid to run (default: all)
+    results_dir:str=None, # the folder of the results files (default: nbs/experiments/results)
+):
+    "Run or resume the budget grids of the reproductions `names`"
+    try: names, fams = _budget_args(names, scale, families)
+    except ValueError as e: print(f"normbook-budget: {e}", file=sys.stderr); raise SystemExit(2)
+    for n in names:
+        fs = None if fams is None else [f for f in fams if f in {a['family'] for a in BUDGET_GRIDS[n]['arms']}]
+        if fs == []: continue
+        res = None if results_dir is None else Path(results_dir)/(f'{n}.jsonl' if scale == 1 else f'{n}_x{scale}.jsonl')
+        print(f"{n}: {run_budget(n, families=fs, results=res, scale=scale, device=device, progress=False)}")
 
 # %% ../nbs/08c_reproductions.ipynb #b006
 def _arm_key(r:dict) -> str:
@@ -304,3 +334,20 @@ def summary_markdown(tab:pd.DataFrame) -> str:
         cells = [f'[{md_escape(r.experiment)}]({r.page})' if first else '', *(md_escape(r[c]) for c in COLUMNS[:-1]), f'**{md_escape(r[COLUMNS[-1]])}**', md_escape(r[HOLM])]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+# %% ../nbs/08c_reproductions.ipynb #b015
+BUDGET_PAIRS = dict(batch_size=[('FRN+TLU', 'BN g=32', 0.7), ('FRN+TLU', 'GN', 1.0), ('BN g=4', 'BN g=32', -3.7), ('BN g=2', 'BN g=32', -11.1), ('GN', 'BN g=2', 10.6)])
+
+def plot_budget_trends(results_dir:str|Path|None=None, names:list|None=None, ncols:int=5):
+    "Each verdict comparison of the budget grids of `names` against the budget, as small multiples; return the figure"
+    import matplotlib.pyplot as plt
+    d = results_path('batch_size').parent if results_dir is None else Path(results_dir)
+    panels = [(n, *pr) for n in (names or BUDGET_PAIRS) for pr in BUDGET_PAIRS[n]]
+    nrows = max(1, -(-len(panels) // ncols))
+    fig, axs = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, (n, a, b, paper) in zip(axs.flat, panels):
+        per, _ = budget_trend(budget_runs(d/f'{n}.jsonl', n)[0], a, b, by='arm')
+        plot_trend(per, paper=paper, ax=ax, title=f'{REPRODUCTIONS[n][0]}: {a} − {b}')
+    for ax in list(axs.flat)[len(panels):]: ax.set_visible(False)
+    fig.tight_layout()
+    return fig
