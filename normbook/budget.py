@@ -21,8 +21,10 @@ def budget_steps(exp:Experiment|dict) -> int:
     "The optimizer steps of the run `exp` (an `Experiment` or a result dict): `epochs` × the full batches of `n_train`"
     d = asdict(exp) if isinstance(exp, Experiment) else dict(exp)
     n, bs, ep = d.get('n_train'), d.get('bs'), d.get('epochs')
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, bs, ep)):
-        raise ValueError(f"budget_steps needs int n_train, bs and epochs, got n_train={n!r}, bs={bs!r}, epochs={ep!r}")
+    whole = lambda v: not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and float(v).is_integer()
+    if not all(whole(v) for v in (n, bs, ep)):  # a `DataFrame` row may hold them as floats: 6000.0 counts, 6000.5 does not
+        raise ValueError(f"budget_steps needs whole numbers n_train, bs and epochs, got n_train={n!r}, bs={bs!r}, epochs={ep!r}")
+    n, bs, ep = int(n), int(bs), int(ep)
     return ep * (n // bs if n >= 2 * bs else math.ceil(n / bs))
 
 # %% ../nbs/08d_budget.ipynb #g010
