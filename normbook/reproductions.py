@@ -21,10 +21,10 @@ from .budget import budget_sweep, budget_steps
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS',
            'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BNET_LRS', 'REPRODUCTIONS',
            'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs', 'budget_grid', 'run_budget',
-           'budget_main', 'budget_runs', 'budget_effect', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs',
-           'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs',
-           'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary', 'summary_markdown',
-           'plot_budget_trends']
+           'budget_main', 'budget_runs', 'budget_plan', 'budget_tables', 'budget_effect', 'batch_size_setting',
+           'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
+           'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
+           'summary_markdown', 'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -160,6 +160,36 @@ def budget_runs(results, name:str, tune_seed:int=10) -> tuple[pd.DataFrame, pd.D
     at = np.array([lr.get((f, e)) == l for f, e, l in zip(df.family, df.epochs, df.lr)], dtype=bool)
     final = df[at & (df.seed != tune_seed).values].drop_duplicates(['arm', 'epochs', 'seed'])
     return final.sort_values(['steps', 'arm', 'seed']).reset_index(drop=True), tune
+
+# %% ../nbs/08c_reproductions.ipynb #b010q
+def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFrame:
+    "The budget grid `name`'s runs per budget and their time per run: measured in `results`, scaled by the steps, or `s_per_step` × steps"
+    g, (final, tune) = budget_grid(name), budget_runs(results or results_path(name), name)
+    fams, seeds = {a['family'] for a in g['arms']}, set(g.get('seeds', (0, 1, 2)))
+    runs = pd.concat([final, tune]) if len(final) or len(tune) else final
+    rows = []
+    for i, ep in enumerate(g['budgets']):
+        r = runs[runs.epochs == ep] if len(runs) and 'time' in runs else runs.iloc[:0]
+        n_tune = max(int((tune.epochs == ep).sum()) if len(tune) else 0, 3 * len(fams))
+        n_rep = len(g['arms']) * len(seeds | (set(range(5)) if i == len(g['budgets']) - 1 else set()))
+        rows.append(dict(epochs=ep, steps=budget_steps(dict(g['base'], epochs=ep)), runs=n_tune + n_rep, s_run=float(r.time.median()) if len(r) else np.nan))
+    t = pd.DataFrame(rows).set_index('epochs')
+    per_step = (t.s_run / t.steps).dropna()
+    t['s_run'] = t.s_run.fillna(t.steps * (per_step.iloc[-1] if len(per_step) else s_per_step or np.nan))
+    t['minutes'] = t.runs * t.s_run / 60
+    return t.rename(columns={'s_run': 's per run'}).round(1)
+
+# %% ../nbs/08c_reproductions.ipynb #b010t
+def budget_tables(name:str, results=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "The budget grid `name`'s test accuracy per arm and budget, and each family's chosen and tried lrs per budget"
+    from normbook.verdicts import estimate
+    g, (final, tune) = budget_grid(name), budget_runs(results or results_path(name), name)
+    if final.empty: return pd.DataFrame(index=[a['name'] for a in g['arms']]), pd.DataFrame()
+    fmt = lambda v: '{mean:.4f} ± {ci95:.4f} ({n})'.format(**estimate(v))
+    acc = final.groupby(['arm', 'steps']).test_acc.apply(fmt).unstack('steps').reindex([a['name'] for a in g['arms']])
+    chosen = final.groupby(['family', 'steps']).lr.first().unstack('steps')
+    tried = tune.groupby(['family', 'steps']).lr.apply(lambda v: ' '.join(f'{x:g}' for x in sorted(v))).unstack('steps')
+    return acc, pd.concat({'chosen lr': chosen, 'lrs tried': tried})
 
 # %% ../nbs/08c_reproductions.ipynb #b012
 def budget_effect(final:pd.DataFrame, a:str, b:str, metric:str='test_acc') -> dict:
@@ -353,17 +383,20 @@ def summary_markdown(tab:pd.DataFrame) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/08c_reproductions.ipynb #b015
-BUDGET_PAIRS = dict(batch_size=[('FRN+TLU', 'BN g=32', 0.7), ('FRN+TLU', 'GN', 1.0), ('BN g=4', 'BN g=32', -3.7), ('BN g=2', 'BN g=32', -11.1), ('GN', 'BN g=2', 10.6)])
+BUDGET_PAIRS = dict(  # each grid's verdict comparisons: a, b and the paper's effect (None: a direction only)
+    batch_size=[('FRN+TLU', 'BN g=32', 0.7), ('FRN+TLU', 'GN', 1.0), ('BN g=4', 'BN g=32', -3.7), ('BN g=2', 'BN g=32', -11.1), ('GN', 'BN g=2', 10.6)],
+    ablation=[('FRN + TLU', 'FRN + ReLU', None), ('FRN + TLU, learned ε, 1×1 net', 'FRN + TLU, ε = 1e-6, 1×1 net', None), ('FRN + TLU', 'IN + TLU', None)])
 
 def plot_budget_trends(results_dir:str|Path|None=None, names:list|None=None, ncols:int=5):
-    "Each verdict comparison of the budget grids of `names` against the budget, as small multiples; return the figure"
+    "Each verdict comparison of the budget grids of `names` (default: those with runs) against the budget, as small multiples"
     import matplotlib.pyplot as plt
     d = results_path('batch_size').parent if results_dir is None else Path(results_dir)
-    panels = [(n, *pr) for n in (names or BUDGET_PAIRS) for pr in BUDGET_PAIRS[n]]
+    runs = {n: budget_runs(d/f'{n}.jsonl', n)[0] for n in (names or BUDGET_PAIRS)}
+    panels = [(n, *pr) for n in runs if names or len(runs[n]) for pr in BUDGET_PAIRS[n]]
     nrows = max(1, -(-len(panels) // ncols))
     fig, axs = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
     for ax, (n, a, b, paper) in zip(axs.flat, panels):
-        per, _ = budget_trend(budget_runs(d/f'{n}.jsonl', n)[0], a, b, by='arm')
+        per, _ = budget_trend(runs[n], a, b, by='arm')
         plot_trend(per, paper=paper, ax=ax, title=f'{REPRODUCTIONS[n][0]}: {a} − {b}')
     for ax in list(axs.flat)[len(panels):]: ax.set_visible(False)
     fig.tight_layout()
