@@ -291,7 +291,7 @@ def normbook_sweep(
     except (ValueError, TypeError, FileNotFoundError) as e: return _fail('normbook-sweep', e, 2)
     if dry_run: return _dry_run(cfg, results)
     try: df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail('normbook-sweep', e)
+    except (ValueError, TypeError, OSError, ImportError) as e: return _fail('normbook-sweep', e)
     except KeyboardInterrupt: return _fail('normbook-sweep', f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
     from normbook.distributed import is_main
     if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line

@@ -583,7 +583,9 @@ def _sweep_one(e:Experiment, results:Path, mbar, on_error:str, **kwargs):
     try:
         res = run(e, progress=mbar if mbar is not None else False, **kwargs)
         barrier()  # every rank finished the run
-        if is_main(): append_result(results, res)
+        try:
+            if is_main(): append_result(results, res)
+        except OSError as ex: raise OSError(f"could not append to {results} ({ex.strerror or ex}); the result: {json.dumps(res, default=str)}") from None
     except Exception as ex:
         if on_error == 'raise': raise
         print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); return None
