@@ -133,7 +133,7 @@ def normbook_train(
     data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
     json:bool=False, # print the whole result as JSON
     no_progress:bool=False, # no progress bar
-    allow_diverged:bool=False, # exit with status 0 even when the training loss stopped being finite
+    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
     **kwargs, # `Experiment`'s settings
 ) -> int:
     "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
@@ -233,7 +233,7 @@ def _summary(res:dict) -> str:
     def f(v, d=4): return '-' if v is None else f'{v:.{d}f}'
     head = f"{res['model']} norm={res['norm']} act={res['act'] or 'default'} data={res['data']} bs={res['bs']} epochs={res['epochs']} lr={res['lr_used']:.4g} seed={res['seed']}"
     valid = f"  held-out accuracy {f(res['valid_acc'])} (best epoch {f(res['best_acc'])})" if res.get('n_holdout') else ''
-    return (head + ("\n  DIVERGED: the training loss stopped being finite" if res.get('diverged') else '')
+    return (head + ("\n  DIVERGED: a training loss or the test loss was not finite" if res.get('diverged') else '')
             + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             + (f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained" if res['epochs'] else f"evaluated only, {res['n_params']:,} parameters") + f", on {res['device']}")
@@ -257,7 +257,7 @@ def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|No
     if log and not as_json: print(f"logs in {log}")
     for m in errs: _fail('normbook-train', m)
     if res.get('diverged') and not allow_diverged:
-        return _fail('normbook-train', 'the run diverged (its training loss stopped being finite); the result is stored, and --allow-diverged exits 0')
+        return _fail('normbook-train', 'the run diverged (a training loss or the test loss was not finite); its result is stored, and --allow-diverged exits 0')
     return 1 if errs else 0
 
 

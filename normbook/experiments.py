@@ -522,7 +522,7 @@ def _claim(results, key:str) -> str|None:
     with _locked(fn) as f:
         cs = _read_claims(f)
         if key in _done(results):
-            if not cs: fn.unlink()  # made by this look
+            if not cs: fn.unlink()  # the empty file that this look made
             return 'done'
         held = [c for c in cs if c['key'] == key and not _mine(c) and _alive(c)]
         if held: return f"being trained by process {held[0].get('pid')} on {held[0].get('host')} (its claim is in {fn})"
@@ -641,8 +641,9 @@ def _as_df(results) -> pd.DataFrame:
     df = results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
     if 'key' in df:  # each run once: the first result of each key (on as many processes)
         dup = df['key'].notna() & pd.DataFrame(dict(k=df['key'], w=df['world_size'].fillna(1) if 'world_size' in df else 1)).duplicated()
-        if dup.any(): warnings.warn(f"dropped {int(dup.sum())} results of runs already in the results (same key); each run counts once")
-        df = df[~dup]
+        if dup.any():
+            warnings.warn(f"dropped {int(dup.sum())} results of runs already in the results (same key); each run counts once")
+            df = df[~dup].copy()
     if 'final_acc' in df:
         old = df['test_acc'].isna() if 'test_acc' in df else pd.Series(True, index=df.index)
         for new, was in (('test_acc', 'final_acc'), ('test_loss', 'final_loss')):
