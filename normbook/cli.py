@@ -97,7 +97,7 @@ def _check_train(exp, load:str|None, save:str|None, results:str|None, runs:str|N
     from normbook.experiments import check_writable, build_model, _C_IN, _state_dict, _misfit
     if data_dir and not Path(data_dir).expanduser().is_dir(): raise _Usage(f"--data-dir {data_dir} is not a folder; expected the folder that holds the data sets")
     try:
-        for p, flag, folder in ((results, '--results', False), (save, '--save', False), (runs, '--runs', True)):
+        for p, flag, folder in ((results, '--results', False), (save, '--save', False), (runs and (Path(runs)/run_name(exp)).parent, '--runs', True)):
             if p: check_writable(p, flag, folder)
         with torch.device('meta'): model = build_model(exp, _C_IN[exp.data], 10)  # an unknown norm, model or activation fails here
         if load and (bad := _misfit(model.state_dict(), _state_dict(load))): raise ValueError(f"weight file {load} does not fit the model: {bad}")
