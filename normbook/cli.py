@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c001
 from __future__ import annotations
-import argparse, inspect, json, os, re, sys, typing, warnings
+import argparse, inspect, itertools, json, os, re, shutil, sys, typing, warnings
 from contextlib import contextmanager
 from dataclasses import fields, MISSING
 from pathlib import Path
@@ -90,6 +90,20 @@ def _experiment(kw:dict, train:bool, weight_path:str|None, load:str|None):
     try: return Experiment(**kw), w
     except (ValueError, TypeError) as e: raise _Usage(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e))) from None
 
+# %% ../nbs/09_cli.ipynb #c008b
+def _check_train(exp, load:str|None, save:str|None, results:str|None, runs:str|None, data_dir:str|None):
+    "Check a `normbook-train` run's folders, output paths, model and weight file before any data is loaded: a `_Usage` error names what is wrong"
+    import torch
+    from normbook.experiments import check_writable, build_model, _C_IN, _state_dict, _misfit
+    if data_dir and not Path(data_dir).expanduser().is_dir(): raise _Usage(f"--data-dir {data_dir} is not a folder; expected the folder that holds the data sets")
+    try:
+        for p, flag, folder in ((results, '--results', False), (save, '--save', False), (runs and (Path(runs)/run_name(exp)).parent, '--runs', True)):
+            if p: check_writable(p, flag, folder)
+        with torch.device('meta'): model = build_model(exp, _C_IN[exp.data], 10)  # an unknown norm, model or activation fails here
+        if load and (bad := _misfit(model.state_dict(), _state_dict(load))): raise ValueError(f"weight file {load} does not fit the model: {bad}")
+    except (ValueError, TypeError) as e: raise _Usage(str(e)) from None
+
+
 # %% ../nbs/09_cli.ipynb #c009
 def _device(cpu:bool, gpu:bool):
     import torch
@@ -113,28 +127,45 @@ def normbook_train(
     load:str=None, # start training from the weights in this file (a state dict)
     save:str=None, # save the trained weights (a state dict) to this file
     results:str=None, # also append the result as a line of this JSONL file
-    runs:str='runs', # logs go to RUNS/NAME/: history.csv, TensorBoard events, results.jsonl ('': none)
+    runs:str='runs', # logs go to RUNS/NAME/ (RUNS/NAME-2/, ... when it exists): history.csv, TensorBoard events, results.jsonl ('': none)
     cpu:bool=False, # train on the CPU even when a GPU is there
     gpu:bool=False, # train on the GPU; an error when there is none
     data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
     json:bool=False, # print the whole result as JSON
     no_progress:bool=False, # no progress bar
+    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
     **kwargs, # `Experiment`'s settings
 ) -> int:
     "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
-    from normbook.experiments import run
     from normbook.distributed import barrier, is_main
-    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu)
+    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu); _check_train(exp, load, save, results, runs, data_dir)
     except _Usage as e: return _fail('normbook-train', e, 2)
     if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
-    log = Path(runs)/run_name(exp) if runs else None
-    try: res = run(exp, progress=not no_progress, device=device, load=load, save=save, cbs=_log_cbs(log) if is_main() and exp.epochs else [])
-    except FileNotFoundError as e: return _fail('normbook-train', _data_hint(e, exp.data))
-    except (ValueError, TypeError, ImportError) as e: return _fail('normbook-train', e)
-    except KeyboardInterrupt: return _fail('normbook-train', 'interrupted', 130)
+    log = _log_dir(Path(runs), run_name(exp)) if runs and is_main() else None
+    rc, res, model = _train(exp, log, load, device, no_progress)
+    if rc is not None: return rc
     barrier()  # every rank finished the run
     if not is_main(): return 0
-    return _finish(res, results, log, json, save)
+    return _finish(res, results, log, json, save, model, allow_diverged)
+
+
+# %% ../nbs/09_cli.ipynb #c010a
+def _train(exp, log:Path|None, load:str|None, device, no_progress:bool) -> tuple:
+    "Run `exp`, logging to `log`: (None, its result, the trained model), or (the exit status, None, None) after a one-line error"
+    from normbook.experiments import run
+    from normbook.distributed import is_main
+    kept = []  # the trained model, saved after the result is safe
+    try:
+        res = run(exp, progress=not no_progress, device=device, load=load, measure=lambda learn: kept.append(learn.model) or {},
+                  cbs=_log_cbs(log) if is_main() and exp.epochs else [])
+        return None, res, kept[0]
+    except KeyboardInterrupt: rc = _fail('normbook-train', 'interrupted', 130)
+    except FileNotFoundError as e: rc = _fail('normbook-train', _data_hint(e, exp.data))
+    except (ValueError, TypeError, ImportError) as e: rc = _fail('normbook-train', e)
+    finally:
+        if not kept: _tidy(log)
+    return rc, None, None
+
 
 # %% ../nbs/09_cli.ipynb #c010b
 def run_name(exp) -> str:
@@ -145,7 +176,6 @@ def _log_cbs(log:Path|None) -> list:
     "fastai's `CSVLogger` to LOG/history.csv and, when `tensorboard` is installed, its `TensorBoardCallback` to LOG"
     if log is None: return []
     from fastai.callback.progress import CSVLogger
-    log.mkdir(parents=True, exist_ok=True)
     cbs = [CSVLogger(fname=str(log.resolve()/'history.csv'))]
     try: import tensorboard
     except ImportError: return cbs
@@ -153,6 +183,25 @@ def _log_cbs(log:Path|None) -> list:
     return cbs + [TensorBoardCallback(log_dir=str(log), trace_model=False, log_preds=False)]
 
 def _dumps(res:dict) -> str: return json.dumps(res, default=str)
+
+
+# %% ../nbs/09_cli.ipynb #c010e
+def _log_dir(runs:Path, name:str) -> Path:
+    "A new folder for a run's logs: RUNS/NAME, or NAME-2, NAME-3, ... when it exists (made here, so that two runs never share one)"
+    for i in itertools.count(1):
+        d = runs/(name if i == 1 else f"{name}-{i}")
+        try: d.mkdir(parents=True); return d
+        except FileExistsError: continue
+
+def _tidy(log:Path|None):
+    "Remove the log folder of a run that failed before it logged an epoch (its history.csv has no row)"
+    if log is None or not log.is_dir(): return
+    h = log/'history.csv'
+    if h.is_file() and len(h.read_text().splitlines()) > 1: return
+    shutil.rmtree(log, ignore_errors=True)
+    try: log.parent.rmdir()  # RUNS too, when nothing else is in it
+    except OSError: pass
+
 
 # %% ../nbs/09_cli.ipynb #c010c
 @contextmanager
@@ -184,19 +233,33 @@ def _summary(res:dict) -> str:
     def f(v, d=4): return '-' if v is None else f'{v:.{d}f}'
     head = f"{res['model']} norm={res['norm']} act={res['act'] or 'default'} data={res['data']} bs={res['bs']} epochs={res['epochs']} lr={res['lr_used']:.4g} seed={res['seed']}"
     valid = f"  held-out accuracy {f(res['valid_acc'])} (best epoch {f(res['best_acc'])})" if res.get('n_holdout') else ''
-    return (head + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
+    return (head + ("\n  DIVERGED: a training loss or the test loss was not finite" if res.get('diverged') else '')
+            + f"\n  test accuracy {f(res['test_acc'])}  test loss {f(res['test_loss'])}{valid}  "
             f"train loss {f(res['train_loss'])}\n  {res['time']:.1f}s, {f(res['imgs_per_s'], 0)} images/s, "
             + (f"{res['n_trainable']:,} of {res['n_params']:,} parameters trained" if res['epochs'] else f"evaluated only, {res['n_params']:,} parameters") + f", on {res['device']}")
 
+
 # %% ../nbs/09_cli.ipynb #c010f
-def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|None) -> int:
-    "Append the result `res` where asked, print it (as JSON, or as a summary) and return the exit status 0"
+def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|None, model=None, allow_diverged:bool=False) -> int:
+    "Write the result `res` (and `model`'s weights to `save`) where asked, print it, and return the exit status: 1 when a write failed or the run diverged"
+    import torch
     from normbook.experiments import append_result
+    errs = []  # every output is tried, and the result printed, whichever fails
     for fn in (results, log and log/'results.jsonl'):
-        if fn: append_result(fn, res)
+        if not fn: continue
+        try: append_result(fn, res)
+        except OSError as e: errs.append(f"could not append the result to {fn}: {e.strerror or e}")
+    if save:
+        try: Path(save).parent.mkdir(parents=True, exist_ok=True); torch.save(model.state_dict(), save)
+        except (OSError, RuntimeError) as e: errs.append(f"could not save the weights to {save}: {getattr(e, 'strerror', None) or e}"); save = None
     print(_dumps(res) if as_json else _summary(res))
     if save: print(f"saved weights to {save}")
-    return 0
+    if log and not as_json: print(f"logs in {log}")
+    for m in errs: _fail('normbook-train', m)
+    if res.get('diverged') and not allow_diverged:
+        return _fail('normbook-train', 'the run diverged (a training loss or the test loss was not finite); its result is stored, and --allow-diverged exits 0')
+    return 1 if errs else 0
+
 
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:
@@ -224,29 +287,42 @@ def normbook_sweep(
 ) -> int:
     "Run every run of a YAML sweep that its results file does not have yet, and print its table; returns the exit status"
     from normbook.experiments import sweep, report, show_table
-    try:
-        cfg = load_sweep(config)
-        results = Path(results) if results else cfg['results']
-        if dry_run: return _dry_run(cfg, results)
-        df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as e: return _fail('normbook-sweep', e)
+    try: cfg, results, keys = _plan(config, results)
+    except (ValueError, TypeError, FileNotFoundError) as e: return _fail('normbook-sweep', e, 2)
+    if dry_run: return _dry_run(cfg, results)
+    try: df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
+    except (ValueError, TypeError, OSError, ImportError) as e: return _fail('normbook-sweep', e)
     except KeyboardInterrupt: return _fail('normbook-sweep', f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
     from normbook.distributed import is_main
     if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line
+    if df.empty: return _fail('normbook-sweep', f"no run of {config} finished (see above); {results} has none of its results")
     print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
+    if missing := len(keys - set(df['key'])): return _fail('normbook-sweep', f"{missing} of {len(keys)} runs failed (see above); run the same command to retry them")
     return 0
 
 sweep_main = _entry(normbook_sweep, 'normbook-sweep')
 
+
 # %% ../nbs/09_cli.ipynb #c026
-def _dry_run(cfg, results) -> int:
-    from normbook.experiments import expand, _label, check_experiments, read_results
-    exps, done = expand(cfg['grid'], cfg['base']), {r.get('key') for r in read_results(results)}
+def _plan(config:str, results:str|None) -> tuple:
+    "The sweep in `config`, its results file and its runs' keys, with every value, name and path checked: a `ValueError` names what is wrong"
+    from normbook.experiments import expand, check_experiments, check_writable
+    cfg = load_sweep(config)
+    results = check_writable(results, '--results') if results else check_writable(cfg['results'], f"{config}: results")
+    try: exps = expand(cfg['grid'], cfg['base'])
+    except (ValueError, TypeError) as e: raise ValueError(f"{config}: {e}") from None
+    if not exps: raise ValueError(f"{config}: the grid has no runs; expected a mapping of settings to lists of values, or a list of runs")
     check_experiments(exps)
+    return cfg, results, {e.key for e in exps}
+
+def _dry_run(cfg, results) -> int:
+    from normbook.experiments import expand, _label, _done
+    exps, done = list({e.key: e for e in expand(cfg['grid'], cfg['base'])}.values()), _done(results)
     todo = [e for e in exps if e.key not in done]
     print(f"{len(exps)} runs, {len(exps) - len(todo)} done, {len(todo)} to do (results: {results}); every model builds")
     for e in todo: print('  ' + _label(e))
     return 0
+
 
 # %% ../nbs/09_cli.ipynb #c034
 @_call_parse
@@ -266,17 +342,29 @@ def normbook_report(
     from normbook.experiments import report, show_table, read_results
     try:
         fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
-        if not fn.is_file(): raise FileNotFoundError(f"results file {results} not found")
-        rows = read_results(fn)
+        if not fn.is_file(): raise _Usage(f"results file {results} not found")
+        rows = read_results(fn); _check_report(rows, by, metrics, metric if plot else None)
         tab = report(rows, by=by)
         print(show_table(tab, metrics=list(metrics), err=err).to_string())
         if csv: tab.to_csv(csv); print(f"wrote {csv}")
         if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
         if curves: _save_curves(rows, curves); print(f"wrote {curves}")
+    except _Usage as e: return _fail('normbook-report', e, 2)
     except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail('normbook-report', e)
     return 0
 
 report_main = _entry(normbook_report, 'normbook-report')
+
+
+# %% ../nbs/09_cli.ipynb #c034b
+def _check_report(rows:list, by, metrics, metric):
+    "Check `normbook-report`'s metric names and the settings of --by against the results `rows`: a `_Usage` error names the flag"
+    from normbook.experiments import METRICS
+    for flag, ms in (('--metrics', metrics), ('--metric', [metric] if metric else [])):
+        if bad := [m for m in ms if m not in METRICS]: raise _Usage(f"{flag} {bad[0]}: unknown metric; expected one of {', '.join(METRICS)}")
+    cols = set().union(*rows) if rows else set()
+    if bad := [b for b in (by or []) if b not in cols]: raise _Usage(f"--by {bad[0]}: the results have no such setting; they have {', '.join(sorted(cols))}")
+
 
 # %% ../nbs/09_cli.ipynb #c035
 def _save_plot(rows, fn, x, hue, metric, err, title):

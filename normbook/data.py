@@ -6,19 +6,34 @@ Docs: https://normbook.github.io/normbook/data.html.md"""
 
 # %% ../nbs/07_data.ipynb #c001
 from __future__ import annotations
-import gzip, os, random
+import gzip, os, random, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from contextlib import contextmanager
 from fasttransform import DisplayedTransform, Transform
-from fastai.data.core import Datasets, DataLoaders
-from fastai.data.transforms import ItemGetter, Categorize, IntToFloatTensor, Normalize, get_image_files
-from fastai.torch_core import TensorImage, TensorImageBW
-from fastai.vision.core import cifar_stats, imagenet_stats
-import fastai.vision.data  # fastai's show_batch and show_results for images
-from fastai.data.external import URLs, untar_data, fastai_path
+
+@contextmanager
+def _no_jit_warning():
+    "Hide the FutureWarning about `torch.jit.script` that fastai's first import raises; keep the filters that the import adds"
+    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script', category=FutureWarning)
+        ours = warnings.filters[0]
+        yield
+        added = [f for f in warnings.filters if f is not ours and f not in before]
+    for action, msg, cat, mod, line in reversed(added):  # fastai's own filters, as a plain import leaves them
+        warnings.filterwarnings(action, msg.pattern if msg else '', cat, mod.pattern if mod else '', line)
+
+with _no_jit_warning():
+    from fastai.data.core import Datasets, DataLoaders
+    from fastai.data.transforms import ItemGetter, Categorize, IntToFloatTensor, Normalize, get_image_files
+    from fastai.torch_core import TensorImage, TensorImageBW
+    from fastai.vision.core import cifar_stats, imagenet_stats
+    import fastai.vision.data  # fastai's show_batch and show_results for images
+    from fastai.data.external import URLs, untar_data, fastai_path
 
 # %% auto #0
 __all__ = ['FASHION_FILES', 'FASHION_CLASSES', 'FASHION_STATS', 'DEBIAN_FASHION', 'IMAGENETTE_CLASSES', 'find_fashion_mnist',

@@ -34,16 +34,16 @@ def demo_settings(
 # %% ../nbs/90_demo.ipynb #c009
 def run_demo(
     out:str|Path='normbook-demo', # folder for demo.jsonl and demo.png
-    resume:bool=False, # keep the runs already in out/demo.jsonl
+    overwrite:bool=False, # remove out/demo.jsonl first; by default its finished runs are kept and not trained again
     progress:bool=True, # show progress bars
     device=None, # a torch device (`None`: the GPU when there is one)
     **kwargs, # passed to `demo_settings`
 ):
     "Run the demo into `out`, save its plot, and return the results as a `DataFrame`"
-    from normbook.experiments import sweep
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    from normbook.experiments import sweep, check_writable
+    out = check_writable(out, 'out', folder=True)
     res_fn = out/'demo.jsonl'
-    if not resume: res_fn.unlink(missing_ok=True)
+    if overwrite: res_fn.unlink(missing_ok=True)
     runs, base = demo_settings(**kwargs)
     df = sweep(runs, res_fn, base, progress=progress, device=device)
     df['g'] = [group_of(r) for _, r in df.iterrows()]
@@ -53,6 +53,7 @@ def run_demo(
 def group_of(r) -> int|None:
     "The samples behind each BatchNorm statistic of the run `r` (a result), or `None` for a norm without batch statistics"
     return r['norm_kw']['group_size'] if r['norm'] == 'gbn' else r['bs'] if r['norm'] == 'bn' else None
+
 
 # %% ../nbs/90_demo.ipynb #c010
 def save_plot(df, fn:str|Path):
@@ -74,14 +75,16 @@ def save_plot(df, fn:str|Path):
 
 # %% ../nbs/90_demo.ipynb #c012
 def demo_table(df):
-    "One row per setting: g, the mean test accuracy over seeds, its std, each seed's accuracy, and the mean seconds"
+    "One row per setting: g, the mean test accuracy over seeds, its std, each seed's accuracy, the mean seconds, and the diverged runs if any"
     import pandas as pd
     rows = []
     for n, d in df.groupby('name', sort=False):
         d = d.sort_values('seed')
         rows.append({'setting': n, 'g': '-' if pd.isna(d.g.iloc[0]) else int(d.g.iloc[0]), 'test acc': d.test_acc.mean(),
                      'std': d.test_acc.std(), 'per seed': ' / '.join(f'{a:.3f}' for a in d.test_acc), 'n': len(d), 'seconds': d.time.mean()})
-    return pd.DataFrame(rows).set_index('setting')
+    tab = pd.DataFrame(rows).set_index('setting')
+    if 'diverged' in df and df.diverged.eq(True).any(): tab['diverged'] = df.groupby('name', sort=False).diverged.agg(lambda s: int(s.eq(True).sum()))
+    return tab
 
 def summary(df) -> str:
     "One line: BatchNorm's accuracy change from g = bs to g = 2 and g = 1, and FRN+TLU's accuracy, which g cannot change"
@@ -99,7 +102,7 @@ def normbook_demo(
     n_train:int=12000, # training images
     n_valid:int=3000, # test images
     epochs:int=2, # epochs
-    resume:bool=False, # keep the finished runs of an earlier demo
+    overwrite:bool=False, # start afresh: remove OUT/demo.jsonl (by default an earlier demo's finished runs are kept and reused)
     cpu:bool=False, # stay on the CPU even when a GPU is there
     no_progress:bool=False, # print one line per run instead of progress bars
     threads:int=None, # CPU threads for torch (default: torch's own, one per core)
@@ -107,10 +110,13 @@ def normbook_demo(
     "Run the demo, BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST"
     if threads is not None and threads < 1: return _fail('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
     if threads: import torch; torch.set_num_threads(threads)
+    from normbook.experiments import check_writable
+    try: check_writable(out, '--out', folder=True)
+    except ValueError as e: return _fail('normbook-demo', e, 2)
     print(f"normbook demo: mininet on {n_train:,} Fashion-MNIST images, {epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
           f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, seeds))}\n", flush=True)
     t0 = time.time()
-    try: df = run_demo(out, resume, not no_progress, 'cpu' if cpu else None, n_train=n_train, n_valid=n_valid, epochs=epochs, seeds=tuple(seeds))
+    try: df = run_demo(out, overwrite, not no_progress, 'cpu' if cpu else None, n_train=n_train, n_valid=n_valid, epochs=epochs, seeds=tuple(seeds))
     except (FileNotFoundError, ValueError) as e: return _fail('normbook-demo', e)
     except KeyboardInterrupt: return _fail('normbook-demo', 'interrupted', 130)
     print('\n' + demo_table(df).to_string(float_format=lambda v: f'{v:.3f}') + '\n\n' + summary(df))

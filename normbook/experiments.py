@@ -6,8 +6,8 @@ Docs: https://normbook.github.io/normbook/experiments.html.md"""
 
 # %% ../nbs/08_experiments.ipynb #c001
 from __future__ import annotations
-import hashlib, itertools, json, math, os, sys, tempfile, time, warnings
-from contextlib import nullcontext
+import hashlib, itertools, json, math, numbers, os, socket, sys, tempfile, time, warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, asdict, fields, replace
 from functools import partial
 from pathlib import Path
@@ -15,28 +15,28 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn, Tensor
+from fastprogress.fastprogress import master_bar, progress_bar
+from fastcore.basics import patch_to
+from fastcore.foundation import L
+from .data import fashion_mnist, cifar10, imagenette  # first: it imports fastai without its `torch.jit.script` warning
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders, Datasets
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelBackwardException
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds
 from fastai.callback.progress import ProgressCallback
 from fastai.optimizer import SGD, Adam, Lamb, ranger, OptimWrapper
 from fastai.callback.fp16 import MixedPrecision, AMPMode
-from fastai.callback.core import CancelBackwardException
 from fastai.metrics import accuracy
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs, num_distrib, rank_distrib
-from fastprogress.fastprogress import master_bar, progress_bar
-from fastcore.basics import patch_to
-from fastcore.foundation import L
 from .distributed import setup_distrib, distrib_ctx_for, distrib_record, barrier, is_main, world_size
-from .data import fashion_mnist, cifar10, imagenette
+
 
 # %% auto #0
 __all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'OPTIMIZERS', 'PRECISIONS', 'METRICS', 'Experiment', 'get_data', 'build_model',
-           'lr_schedule', 'RunStats', 'RunBar', 'get_opt_func', 'CreateGraph', 'Precision', 'make_learner', 'run',
-           'expand', 'check_experiments', 'append_result', 'read_results', 'sweep', 'tune_lr', 'results_path', 'report',
-           'show_table', 'compare', 'plot_results', 'plot_curves']
+           'lr_schedule', 'RunStats', 'RunBar', 'get_opt_func', 'CreateGraph', 'Precision', 'make_learner',
+           'check_writable', 'run', 'expand', 'check_experiments', 'append_result', 'read_results', 'sweep', 'tune_lr',
+           'results_path', 'report', 'show_table', 'compare', 'plot_results', 'plot_curves']
 
 # %% ../nbs/08_experiments.ipynb #c006
 QUICK_SIZES = dict(fashion_mnist=(4000, 2000), cifar10=(5000, 1000), imagenette=(2000, 500))
@@ -76,24 +76,41 @@ class Experiment:
     def __post_init__(self): _check_exp(self)  # fills in `data`, then checks every field
 
 # %% ../nbs/08_experiments.ipynb #c009
+_KINDS = dict(bool='true or false', int='an int', float='a number', str='a string', dict='a dict')
+
+def _as_field(name:str, v, anno:str):
+    "`v` checked against the field type `anno` (e.g. 'float|None'); a number written as a string (YAML reads `1e-3` so) becomes one"
+    ks = [k.strip() for k in str(anno).split('|')]
+    if v is None and 'None' in ks: return v
+    k = next(k for k in ks if k != 'None')
+    if isinstance(v, str) and k in ('int', 'float'):
+        try: x = float(v)
+        except ValueError: x = None
+        if x is not None and (k == 'float' or x.is_integer()): v = x if k == 'float' else int(x)
+    nobool = not isinstance(v, (bool, np.bool_))
+    ok = dict(bool=not nobool, int=isinstance(v, numbers.Integral) and nobool, float=isinstance(v, numbers.Real) and nobool,
+              str=isinstance(v, str), dict=isinstance(v, dict))[k]
+    if not ok: raise TypeError(f"Experiment.{name} must be {_KINDS[k]}{' or None' if 'None' in ks else ''}, got {v!r}")
+    return v
+
+
+# %% ../nbs/08_experiments.ipynb #c009b
 def _check_exp(e):
-    if e.data is None: e.data = 'cifar10' if str(e.model).startswith('cifar_') else 'fashion_mnist'
-    if e.data not in DATASETS: raise ValueError(f"Experiment.data must be one of {list(DATASETS)}, got {e.data!r}")
-    if e.opt not in OPTIMIZERS: raise ValueError(f"Experiment.opt must be one of {OPTIMIZERS}, got {e.opt!r}")
-    if e.precision not in PRECISIONS: raise ValueError(f"Experiment.precision must be one of {PRECISIONS}, got {e.precision!r}")
-    if e.schedule not in SCHEDULES: raise ValueError(f"Experiment.schedule must be one of {SCHEDULES}, got {e.schedule!r}")
-    for k in ('bs', 'epochs'):
-        v = getattr(e, k)
-        if not isinstance(v, int) or isinstance(v, bool) or v < (1 if k == 'bs' else 0):
-            raise ValueError(f"Experiment.{k} must be an int >= {1 if k == 'bs' else 0}, got {v!r}")
+    for f in fields(e): setattr(e, f.name, _as_field(f.name, getattr(e, f.name), f.type))
+    if e.data is None: e.data = 'cifar10' if e.model.startswith('cifar_') else 'fashion_mnist'
+    for k, allowed in (('data', list(DATASETS)), ('opt', OPTIMIZERS), ('precision', PRECISIONS), ('schedule', SCHEDULES)):
+        if getattr(e, k) not in allowed: raise ValueError(f"Experiment.{k} must be one of {allowed}, got {getattr(e, k)!r}")
+    for k in ('bs', 'epochs', 'seed'):
+        v, lo = getattr(e, k), 1 if k == 'bs' else 0
+        if v < lo: raise ValueError(f"Experiment.{k} must be an int >= {lo}, got {v!r}")
     for k in ('n_train', 'n_valid', 'n_holdout', 'size'):
         v = getattr(e, k)
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
-            raise ValueError(f"Experiment.{k} must be None or an int >= 1, got {v!r}")
-    if e.lr is not None and not e.lr > 0: raise ValueError(f"Experiment.lr must be > 0 or None, got {e.lr!r}")
-    if not 0 <= e.warmup < 1: raise ValueError(f"Experiment.warmup must be in [0, 1), got {e.warmup!r}")
-    for k in ('model_kw', 'norm_kw'):
-        if not isinstance(getattr(e, k), dict): raise TypeError(f"Experiment.{k} must be a dict, got {type(getattr(e, k)).__name__}")
+        if v is not None and v < 1: raise ValueError(f"Experiment.{k} must be None or an int >= 1, got {v!r}")
+    if e.lr is not None and not (math.isfinite(e.lr) and e.lr > 0): raise ValueError(f"Experiment.lr must be a finite number > 0 or None, got {e.lr!r}")
+    if not (math.isfinite(e.wd) and e.wd >= 0): raise ValueError(f"Experiment.wd must be a finite number >= 0, got {e.wd!r}")
+    for k in ('mom', 'warmup'):
+        if not 0 <= getattr(e, k) < 1: raise ValueError(f"Experiment.{k} must be in [0, 1), got {getattr(e, k)!r}")
+
 
 # %% ../nbs/08_experiments.ipynb #c012
 _LATER = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32')  # settings added after results were stored: part of the key only when set
@@ -266,6 +283,24 @@ def _fit(learn:Learner, exp:Experiment):
     elif exp.schedule == 'flat_cos': learn.fit_flat_cos(exp.epochs, lr)
     else: learn.fit(exp.epochs, lr, cbs=ParamScheduler({'lr': lr_schedule(exp)}))
 
+# %% ../nbs/08_experiments.ipynb #w00
+def check_writable(
+    path:str|Path, # a file to write (with `folder`: a folder to write into)
+    what:str='output', # what the path is, for the error: e.g. 'results' or '--save'
+    folder:bool=False, # `path` is a folder
+) -> Path:
+    "`path` as a `Path`, once it is clear that it can be written (nothing is made yet); else a `ValueError` that names `what`"
+    p = Path(path).expanduser()
+    if p.exists():
+        if p.is_dir() != folder: raise ValueError(f"{what} {path} is a {'file' if folder else 'folder'}; expected a {'folder' if folder else 'file'}")
+        if not os.access(p, os.W_OK): raise ValueError(f"{what} {path} cannot be written: no permission")
+        return p
+    up = next(q for q in p.absolute().parents if q.exists())
+    if not up.is_dir(): raise ValueError(f"{what} {path} cannot be made: {up} is a file, not a folder")
+    if not os.access(up, os.W_OK | os.X_OK): raise ValueError(f"{what} {path} cannot be made: no permission to write in {up}")
+    return p
+
+
 # %% ../nbs/08_experiments.ipynb #c030
 def run(
     exp:Experiment, # what to train
@@ -278,15 +313,15 @@ def run(
     measure=None, # `measure(learn)` returns a dict of more results (e.g. statistics of the trained model)
 ) -> dict:
     "Train `exp` with a fastai `Learner` and return its settings and results as a flat dict"
+    if save is not None: check_writable(save, 'save')  # the paths first: nothing is loaded for a run that cannot finish
+    sd = None if load is None else _state_dict(load)
     set_seed(exp.seed)
-    device = setup_distrib(device)  # under torchrun: this rank's device, and the process group
-    if not is_main(): progress = False
+    device, progress = setup_distrib(device), progress if is_main() else False  # under torchrun: this rank's device, and the process group
     dls = get_data(exp, device=device)
     c_in = dls.one_batch()[0].shape[1]; set_seed(exp.seed)  # the same weights, whatever the data drew
     model = model_fn(exp, c_in, dls.c)
-    if load is not None: _load_weights(model, load)
-    stats = RunStats()
-    learn = make_learner(exp, dls, model, cbs=[stats, *_norm_cbs(exp), *(cbs or [])])
+    if sd is not None: _load_weights(model, sd, load)
+    learn = make_learner(exp, dls, model, cbs=[stats := RunStats(), *_norm_cbs(exp), *(cbs or [])])
     if progress is not True: learn.remove_cb(ProgressCallback)
     if progress not in (True, False): learn.add_cb(RunBar(progress))
     t0 = time.perf_counter()
@@ -304,13 +339,28 @@ def _norm_cbs(exp:Experiment) -> list:
     from normbook.callbacks import BRNSchedule
     return [BRNSchedule(unit='pct', warmup=0.05, r_end=0.4, d_end=0.25)]
 
-def _load_weights(model:nn.Module, fn):
+def _state_dict(fn) -> dict:
+    "The state dict saved in `fn`, or an error that says what the file holds instead"
     fn = Path(fn)
     if not fn.is_file(): raise FileNotFoundError(f"weight file {fn} not found")
     try: sd = torch.load(fn, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"could not read a state dict from {fn}: {e}") from None
-    try: model.load_state_dict(sd)
-    except RuntimeError as e: raise ValueError(f"{fn} does not fit the model: {str(e).splitlines()[0]}") from None
+    except Exception as e: raise ValueError(f"{fn} is not a torch state dict: torch.load cannot read it ({type(e).__name__})") from None
+    if not (isinstance(sd, dict) and all(isinstance(k, str) for k in sd)):
+        raise ValueError(f"{fn} is not a state dict: expected a dict of tensors, as `torch.save(model.state_dict(), fn)` writes, got {type(sd).__name__}")
+    return sd
+
+def _misfit(model_sd:dict, sd:dict, n:int=3) -> str:
+    "What keeps the state dict `sd` from loading into a model whose own is `model_sd` (the first `n` names of each kind); '' when it fits"
+    shape = lambda t: tuple(getattr(t, 'shape', ()))
+    bad = dict(missing=[k for k in model_sd if k not in sd], unexpected=[k for k in sd if k not in model_sd],
+               **{'of another shape': [f"{k} (file {shape(sd[k])}, model {shape(model_sd[k])})" for k in model_sd if k in sd and shape(sd[k]) != shape(model_sd[k])]})
+    return '; '.join(f"{len(v)} key{'s' * (len(v) > 1)} {w}: {', '.join(v[:n])}{', ...' if len(v) > n else ''}" for w, v in bad.items() if v)
+
+def _load_weights(model:nn.Module, sd:dict, fn):
+    "Load the state dict `sd`, read from `fn`, into `model`; an error naming the keys that do not fit"
+    if bad := _misfit(model.state_dict(), sd): raise ValueError(f"{fn} does not fit the model: {bad}")
+    model.load_state_dict(sd)
+
 
 # %% ../nbs/08_experiments.ipynb #c033
 def _results(exp:Experiment, learn:Learner, stats:RunStats, t0:float) -> dict:
@@ -325,7 +375,7 @@ def _results(exp:Experiment, learn:Learner, stats:RunStats, t0:float) -> dict:
     return dict(**asdict(exp), key=exp.key, lr_used=exp.base_lr,
                 valid_acc=last['accuracy'] if ho else None, valid_loss=last['valid_loss'] if ho else None,
                 best_acc=max(accs) if ho and accs else None, test_acc=ta, test_loss=tl, final_acc=ta, final_loss=tl,
-                train_loss=last['train_loss'], diverged=any(not math.isfinite(l) for l in losses),
+                train_loss=last['train_loss'], diverged=any(not math.isfinite(l) for l in losses) or tl is None,
                 time=round(wall, 3), train_time=round(train_time, 3),
                 imgs_per_s=round(n_imgs / train_time, 1) if train_time else None,
                 n_params=sum(p.numel() for p in learn.model.parameters()),
@@ -341,6 +391,8 @@ def expand(
     base = dict(base or {})
     if isinstance(grid, dict):
         grid = {k: v if isinstance(v, (list, tuple)) else [v] for k, v in grid.items()}
+        empty = [k for k, v in grid.items() if not v]
+        if empty: raise ValueError(f"grid setting {empty[0]!r} has no values; expected a non-empty list")
         grid = [dict(zip(grid, vs)) for vs in itertools.product(*grid.values())]
     if not isinstance(grid, (list, tuple)): raise TypeError(f"expand expected a dict of lists or a list of dicts, got {type(grid).__name__}")
     names = {f.name for f in fields(Experiment)}
@@ -391,18 +443,102 @@ def _lock(f, on:bool):
     fcntl.flock(f.fileno(), fcntl.LOCK_EX if on else fcntl.LOCK_UN)
 
 # %% ../nbs/08_experiments.ipynb #c047
-def read_results(path:str|Path) -> list[dict]:
+def read_results(
+    path:str|Path, # a JSONL results file
+    unique:bool=True, # keep only the first line of each run (by `key` and `world_size`), with one warning when there were more
+) -> list[dict]:
     "The results in the JSONL file `path` (an empty list when there is no file); bad lines are skipped with a warning"
     path = Path(path)
     if not path.exists(): return []
     out = []
-    for i, line in enumerate(path.read_text().splitlines(), 1):
+    for i, raw in enumerate(path.read_bytes().splitlines(), 1):
+        try: line = raw.decode('utf-8')
+        except UnicodeDecodeError as e: warnings.warn(f"{path}:{i}: skipped a line that is not UTF-8 (byte {raw[e.start]:#04x} at {e.start}): {raw[:60]!r}"); continue
         if not line.strip(): continue
         try: d = json.loads(line)
         except json.JSONDecodeError: warnings.warn(f"{path}:{i}: skipped a line that is not JSON: {line[:60]!r}"); continue
         if isinstance(d, dict): out.append(d)
         else: warnings.warn(f"{path}:{i}: skipped a line that is JSON but not an object: {line[:60]!r}")
+    return _first_of_each(out, path) if unique else out
+
+def _run_id(r:dict): return (r['key'], r.get('world_size') or 1) if r.get('key') is not None else None
+
+def _first_of_each(rows:list, where) -> list:
+    "`rows` with only the first result of each run (its `key` on as many processes); one warning says how many were dropped"
+    seen, out = set(), []
+    for r in rows:
+        k = _run_id(r)
+        if k is None or k not in seen: out.append(r); seen.add(k)
+    if len(out) < len(rows): warnings.warn(f"{where}: dropped {len(rows) - len(out)} results of runs already in it (same key); each run counts once")
     return out
+
+
+# %% ../nbs/08_experiments.ipynb #cl01
+def _claims(results) -> Path: return Path(f"{results}.claims")
+
+@contextmanager
+def _locked(fn:Path):
+    "`fn` opened for reading and appending under an exclusive advisory lock (made when missing, locked again when replaced meanwhile)"
+    fn.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        f = open(fn, 'a+b'); _lock(f, True)
+        try: same = os.fstat(f.fileno()).st_ino == os.stat(fn).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        f.close()  # another process removed the file while this one waited for its lock
+    try: yield f
+    finally: _lock(f, False); f.close()
+
+def _read_claims(f) -> list:
+    f.seek(0)
+    out = []
+    for l in f.read().splitlines():
+        try: c = json.loads(l)
+        except (json.JSONDecodeError, UnicodeDecodeError): continue
+        if isinstance(c, dict) and 'key' in c: out.append(c)
+    return out
+
+
+# %% ../nbs/08_experiments.ipynb #cl02
+def _mine(c:dict) -> bool: return (c.get('pid'), c.get('host')) == (os.getpid(), socket.gethostname())
+
+def _alive(c:dict) -> bool:
+    "Whether the process of the claim `c` still runs; one on another host cannot be checked and counts as running"
+    if c.get('host') != socket.gethostname(): return True
+    try: os.kill(int(c['pid']), 0)
+    except ProcessLookupError: return False
+    except (PermissionError, ValueError, TypeError, OverflowError): return True
+    return True
+
+def _done(results) -> set:
+    "The keys of the runs in `results` that ran on as many processes as this one"
+    return {r.get('key') for r in read_results(results, unique=False) if (r.get('world_size') or 1) == world_size()}
+
+
+# %% ../nbs/08_experiments.ipynb #cl02b
+def _claim(results, key:str) -> str|None:
+    "Claim the run `key` of `results` for this process: `None` when claimed, else 'done' or whose claim holds it"
+    fn = _claims(results)
+    with _locked(fn) as f:
+        cs = _read_claims(f)
+        if key in _done(results):
+            if not cs: fn.unlink()  # the empty file that this look made
+            return 'done'
+        held = [c for c in cs if c['key'] == key and not _mine(c) and _alive(c)]
+        if held: return f"being trained by process {held[0].get('pid')} on {held[0].get('host')} (its claim is in {fn})"
+        f.write(json.dumps(dict(key=key, pid=os.getpid(), host=socket.gethostname(), since=time.strftime('%Y-%m-%d %H:%M:%S'))).encode() + b'\n')
+        f.flush()
+    return None
+
+def _release(results, key:str):
+    "Drop this process's claim on `key` and the claims of ended processes; remove the claims file when none is left"
+    fn = _claims(results)
+    if not fn.exists(): return
+    with _locked(fn) as f:
+        keep = [c for c in _read_claims(f) if not (c['key'] == key and _mine(c)) and _alive(c)]
+        if not keep: fn.unlink(); return
+        f.truncate(0); f.write(b''.join(json.dumps(c).encode() + b'\n' for c in keep)); f.flush()
+
 
 # %% ../nbs/08_experiments.ipynb #c050
 def sweep(
@@ -411,28 +547,56 @@ def sweep(
     base:dict|None=None, # settings shared by every run
     progress:bool=True, # show progress bars (else print one line per finished run)
     on_error:str='raise', # 'raise', or 'skip': report a failed run and go on (it is retried on the next sweep)
+    poll:float=5., # seconds between looks at the runs that another process is training
     **kwargs, # passed to `run` (device, model_fn, measure, cbs)
 ) -> pd.DataFrame:
     "Run every experiment of `grid` not yet in `results`, appending each finished run; return the grid's results"
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    exps = expand(grid, base)
+    results, exps = check_writable(results, 'results'), _unique(expand(grid, base))
     if kwargs.get('model_fn', build_model) is build_model: check_experiments(exps)
-    done = {r.get('key') for r in read_results(results) if r.get('world_size', 1) == world_size()}
+    done = _done(results)
     todo = [e for e in exps if e.key not in done]
     if len(todo) < len(exps) and is_main(): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
     mbar = master_bar(todo) if progress and todo and is_main() else None
-    for e in (mbar if mbar is not None else todo):
-        try: res = run(e, progress=mbar if mbar is not None else False, **kwargs)
-        except Exception as ex:
-            if on_error == 'raise': raise
-            print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); continue
-        barrier()  # every rank finished the run
-        if is_main(): append_result(results, res)
-        line = f"{_label(e)}: test accuracy {_fmt(res['test_acc'])}" + (f", valid {_fmt(res['valid_acc'])}" if e.n_holdout else '') + f", {res['time']:.1f}s"
-        if mbar is not None: mbar.write(line)
-        elif is_main(): print(line, flush=True)
+    busy = [(e, r) for e in (mbar if mbar is not None else todo) if isinstance(r := _sweep_one(e, results, mbar, on_error, **kwargs), str)]
+    for e, why in busy: print(f"run {_label(e)} is {why}: waiting for it", flush=True)
+    while busy:
+        time.sleep(poll)
+        busy = [(e, r) for e, _ in busy if isinstance(r := _sweep_one(e, results, None, on_error, **kwargs), str)]
     keys = {e.key for e in exps}
     return pd.DataFrame([r for r in read_results(results) if r.get('key') in keys])
+
+
+# %% ../nbs/08_experiments.ipynb #c050b
+def _unique(exps:list) -> list:
+    "`exps` without the runs that repeat an earlier one's settings (its `key`), with a note when there were some"
+    seen, out = set(), []
+    for e in exps:
+        if e.key not in seen: seen.add(e.key); out.append(e)
+    if len(out) < len(exps) and is_main(): print(f"{len(exps) - len(out)} runs of the grid repeat another's settings; each runs once")
+    return out
+
+def _sweep_one(e:Experiment, results:Path, mbar, on_error:str, **kwargs):
+    "Train `e` and append its result, unless it is done or claimed: the result, `None` (done, or failed) or whose claim holds it"
+    claim = world_size() == 1  # under a launcher every rank runs the same list, so no rank may skip a run on its own
+    if claim and (why := _claim(results, e.key)): return None if why == 'done' else why
+    try:
+        res = run(e, progress=mbar if mbar is not None else False, **kwargs)
+        barrier()  # every rank finished the run
+        try:
+            if is_main(): append_result(results, res)
+        except OSError as ex: raise OSError(f"could not append to {results} ({ex.strerror or ex}); the result: {json.dumps(res, default=str)}") from None
+    except Exception as ex:
+        if on_error == 'raise': raise
+        print(f"run {_label(e)} failed: {type(ex).__name__}: {ex}", file=sys.stderr); return None
+    finally:
+        if claim: _release(results, e.key)
+    line = (f"{_label(e)}: test accuracy {_fmt(res['test_acc'])}" + (f", valid {_fmt(res['valid_acc'])}" if e.n_holdout else '')
+            + f", {res['time']:.1f}s" + (', diverged' if res.get('diverged') else ''))
+    if mbar is not None: mbar.write(line)
+    elif is_main(): print(line, flush=True)
+    return res
+
 
 # %% ../nbs/08_experiments.ipynb #t01
 def tune_lr(
@@ -475,6 +639,11 @@ def _as_df(results) -> pd.DataFrame:
     "`results` as a `DataFrame`, older records brought to the current fields"
     if isinstance(results, (str, Path)): results = read_results(results)
     df = results.copy() if isinstance(results, pd.DataFrame) else pd.DataFrame(list(results))
+    if 'key' in df:  # each run once: the first result of each key (on as many processes)
+        dup = df['key'].notna() & pd.DataFrame(dict(k=df['key'], w=df['world_size'].fillna(1) if 'world_size' in df else 1)).duplicated()
+        if dup.any():
+            warnings.warn(f"dropped {int(dup.sum())} results of runs already in the results (same key); each run counts once")
+            df = df[~dup].copy()
     if 'final_acc' in df:
         old = df['test_acc'].isna() if 'test_acc' in df else pd.Series(True, index=df.index)
         for new, was in (('test_acc', 'final_acc'), ('test_loss', 'final_loss')):
@@ -503,6 +672,7 @@ def report(
         cols.update({(m, 'mean'): a['mean'], (m, 'std'): a['std'], (m, 'n'): a['count'], (m, 'ci95'): _t95(a['count']) * a['std'] / np.sqrt(a['count'])})
     tab = pd.DataFrame(cols, index=g.size().index)
     tab[('n', '')] = g.size()
+    if 'diverged' in df: tab[('diverged', '')] = g['diverged'].agg(lambda s: int(s.eq(True).sum()))
     return tab
 
 # %% ../nbs/08_experiments.ipynb #p00
@@ -524,14 +694,17 @@ def _t95(n):
 
 # %% ../nbs/08_experiments.ipynb #c062
 def show_table(tab:pd.DataFrame, metrics:tuple=('test_acc', 'valid_acc'), digits:int=4, err:str='ci95') -> pd.DataFrame:
-    "`report`'s table with each metric as one 'mean ± `err`' column (`err`: 'ci95' or 'std'); 'missing' where no run has it"
+    "`report`'s table with each metric as one 'mean ± `err`' column (`err`: 'ci95' or 'std'); 'missing' where no run has it, and the diverged runs' count"
     if err not in ('ci95', 'std'): raise ValueError(f"show_table expected err='ci95' or 'std', got {err!r}")
+    unknown = [m for m in metrics if m not in METRICS and m not in tab.columns.get_level_values(0)]
+    if unknown: raise ValueError(f"show_table: unknown metrics {unknown}; expected some of {list(METRICS)}")
     out = pd.DataFrame(index=tab.index)
     for m in metrics:
         if m not in tab.columns.get_level_values(0): continue
         mu, e = tab[(m, 'mean')], tab[(m, err)]
         out[f'{m} (± {err})'] = ['missing' if pd.isna(a) else f'{a:.{digits}f}' + ('' if pd.isna(b) else f' ± {b:.{digits}f}') for a, b in zip(mu, e)]
     out['n'] = tab[('n', '')]
+    if ('diverged', '') in tab and tab[('diverged', '')].any(): out['diverged'] = tab[('diverged', '')]  # runs whose loss was not finite
     return out
 
 # %% ../nbs/08_experiments.ipynb #q03
