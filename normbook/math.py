@@ -54,7 +54,7 @@ def _check_params(fn:str, x:Tensor, **ps):
 
 # %% ../nbs/00_math.ipynb #c009c
 def _check_eps(eps, fn:str, C:int|None=None):
-    "Raise unless `eps` is a real number > 0, or a floating-point tensor of shape () or (C,)"
+    "Raise unless `eps` is a finite real number > 0, or a floating-point tensor of shape () or (C,)"
     if isinstance(eps, Tensor):
         if not eps.is_floating_point(): raise TypeError(f"{fn} expected `eps` to be a floating-point tensor, got {eps.dtype}")
         if eps.dim() and tuple(eps.shape) != (C,):
@@ -62,6 +62,7 @@ def _check_eps(eps, fn:str, C:int|None=None):
     elif isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         raise TypeError(f"{fn} expected `eps` to be a float > 0, got {type(eps).__name__} {eps!r}")
     elif not eps > 0: raise ValueError(f"{fn} expected eps > 0, got {eps}")  # NaN fails this too
+    elif not math.isfinite(eps): raise ValueError(f"{fn} expected a finite eps > 0, got {eps}")  # x/sqrt(x² + inf) = 0
 
 def _check_num_features(n, fn:str):
     "Raise unless `n` is an int >= 1 (a bool or a float is refused)"
