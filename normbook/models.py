@@ -305,30 +305,32 @@ def __getitem__(self:XResNet, idx):
 
 # %% ../nbs/05_models.ipynb #c045
 @delegates(XResNet)
-def xresnet18(**kwargs) -> XResNet:
-    "XResNet-18 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [2, 2, 2, 2], **kwargs)
+def xresnet18(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-18 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [2, 2, 2, 2], c_in, n_out, **kwargs)
 
 @delegates(XResNet)
-def xresnet34(**kwargs) -> XResNet:
-    "XResNet-34 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [3, 4, 6, 3], **kwargs)
+def xresnet34(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-34 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
 @delegates(XResNet)
-def xresnet50(**kwargs) -> XResNet:
-    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer (FRN learns ε)"
-    return XResNet(4, [3, 4, 6, 3], **kwargs)
+def xresnet50(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-50 (bottleneck blocks) from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε)"
+    return XResNet(4, [3, 4, 6, 3], c_in, n_out, **kwargs)
+
 
 # %% ../nbs/05_models.ipynb #c058
 @delegates(XResNet, but=['block_szs'])
-def xmininet(n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
-    "A small `XResNet`: 2-conv stem, one residual block per stage of widths `nf`"
-    return XResNet(1, list(layers), n_out=n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
+def xmininet(c_in:int=3, n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
+    "A small `XResNet` from `c_in` channels to `n_out` outputs: 2-conv stem, one residual block per stage of widths `nf`"
+    return XResNet(1, list(layers), c_in, n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
 
 @delegates(xmininet)
-def xsemininet(se:int=8, **kwargs) -> XResNet:
+def xsemininet(c_in:int=3, n_out:int=10, se:int=8, **kwargs) -> XResNet:
     "`xmininet` with squeeze-and-excitation of reduction `se` in every block"
-    return xmininet(se=se, **kwargs)
+    return xmininet(c_in, n_out, se=se, **kwargs)
+
 
 # %% ../nbs/05_models.ipynb #c063
 CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
@@ -336,7 +338,8 @@ CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
 def cifar_resnet(
     depth:int, # 6n + 2, e.g. 14, 20, 32, 56, 110, 218, 434, 866
     width:int=16, # filters of the first stage (stages W, 2W, 4W)
-    n_out:int=10, c_in:int=3, norm='bn', act=None,
+    *, # the rest by name, so that `cifar_resnet(20, 16, 10)` is not read as 10 input channels
+    c_in:int=3, n_out:int=10, norm='bn', act=None,
     act_cls=None, # fastai's spelling of `act`
     p:float=0.0, # dropout before the head (none at 0, so the layers are numbered as without it)
     ndim:int=2,
