@@ -10,18 +10,30 @@ import sys, warnings
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
-import fastai.torch_core as _ftc
-import fastai.callback.training as _ftt
-from fastai.torch_core import norm_bias_params
-from fastai.callback.core import Callback, TrainEvalCallback
-from fastai.callback.hook import HookCallback, Hooks
-from fastai.callback.training import BnFreeze, set_bn_eval
-from fastai.learner import Learner
 from fastcore.basics import patch, store_attr
 from fastcore.foundation import L
 from .layers import TLU, FRNTLU
 from .norms import is_norm
 from .convert import bn_only, trainable_summary
+
+@contextmanager
+def _no_jit_warning():
+    "Hide the `FutureWarning` that fastai's layers raise at import by calling `torch.jit.script`; other filters stay as they are"
+    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+    f = warnings.filters[0]
+    try: yield
+    finally:
+        if f in warnings.filters: warnings.filters.remove(f)
+
+with _no_jit_warning():
+    import fastai.torch_core as _ftc
+    import fastai.callback.training as _ftt
+    from fastai.torch_core import norm_bias_params
+    from fastai.callback.core import Callback, TrainEvalCallback
+    from fastai.callback.hook import HookCallback, Hooks
+    from fastai.callback.training import BnFreeze, set_bn_eval
+    from fastai.learner import Learner
+
 
 # %% auto #0
 __all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
