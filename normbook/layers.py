@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 
 # %% ../nbs/02_layers.ipynb #c001
 from __future__ import annotations
-import math, warnings
+import math, sys, warnings
 import numpy as np
 import torch
 from torch import nn, Tensor
@@ -57,15 +57,31 @@ class _FRNBase(nn.Module):
         if self.tau is not None: nn.init.zeros_(self.tau)
 
 # %% ../nbs/02_layers.ipynb #c019a
+_CALLS = (nn.Module._wrapped_call_impl.__code__, nn.Module._call_impl.__code__)
+
+def _outermost(m:nn.Module) -> tuple[nn.Module, int]:
+    "The outermost module whose call runs `m` (`m` itself when called directly), and the `stacklevel` of the line that called it"
+    root, level, f, d = m, 2, sys._getframe(1), 0   # d: how many frames `f` is above the caller of `_outermost`
+    while f is not None:
+        if f.f_code in _CALLS and isinstance(s := f.f_locals.get('self'), nn.Module): root, level = s, d + 2
+        f, d = f.f_back, d + 1
+    return root, level
+
 def _warn_one_position(m:nn.Module, x:Tensor):
-    "Warn once per layer `m` (fixed ε, training) when `x` has one spatial position, where FRN's gradient vanishes"
+    "Warn once per model (the outermost module running `m`) when an FRN layer with a fixed ε trains on `x` with one spatial position"
     if (getattr(m, '_warned_n1', False) or math.prod(x.shape[2:]) != 1 or not x.numel() or not torch.is_grad_enabled()
         or torch.compiler.is_compiling()): return
+    root, level = _outermost(m)
+    frns = [(n, o) for n, o in root.named_modules() if isinstance(o, _FRNBase) and not o.learnable_eps]
+    for _, o in frns: o._warned_n1 = True   # one notice per model: its other layers stay silent
     m._warned_n1 = True
-    warnings.warn(f"{m!r} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
+    name = next((f" at '{n}' of {type(root).__name__}" for n, o in frns if o is m and n), '')
+    more = f" {len(frns) - 1} more FRN layer(s) of this model have a fixed eps; this notice is given once per model." if len(frns) > 1 else ''
+    warnings.warn(f"{m!r}{name} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
                   f"There FRN with a fixed eps={m.eps:g} computes x/sqrt(x² + eps), about sign(x), and passes back only "
                   f"eps/(x² + eps) of the gradient, so the layers before it barely learn. Use learnable_eps=True "
-                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=5)
+                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.{more}", stacklevel=level)
+
 
 # %% ../nbs/02_layers.ipynb #c019b
 @patch
