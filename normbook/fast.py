@@ -88,7 +88,7 @@ def _dx_hat(gp, x, r, s, dims, n) -> tuple:
 def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
          need_eps:bool=False) -> tuple:
     "`(dx, dweight, dbias, dtau, deps)` from the fused FRN(+TLU) backward, given the saved `r`"
-    sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
+    sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), math.prod(x.shape[2:])
     if not dims: return _bwd1(g, x, weight, bias, tau, eps, need_eps)
     if n == 1:   # 1×1 maps: the (B, C) form, which has no cancellation
         dx, *rest = _bwd1(g.reshape(x.shape[:2]), x.reshape(x.shape[:2]), weight, bias, tau, eps, need_eps)
@@ -100,7 +100,7 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
         u = torch.addcmul(_bcast(bias.to(sd) - tau.to(sd), x), x, s)   # y - τ, formed in float32 as in the forward
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
     big = _branch_free(x) or bool((r < _R_TINY).any())
-    dx, sgp, sgh = (_dx_hat if big else _dx)(gp, x, r, s, dims, n)
+    dx, sgp, sgh = (_dx_hat if big else _dx)(gp, x, r, s, dims, max(n, 1))
     return (dx.to(x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
 
 
