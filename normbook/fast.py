@@ -35,9 +35,9 @@ def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
     e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
     if not dims: return torch.hypot(x.to(sd), e.sqrt()).reciprocal_()   # N = 1: 1/sqrt(x² + eps), x² never formed
-    if not _branch_free(x):
+    if not _branch_free(x) or not x.numel():   # an empty input has nothing to overflow, and no max
         v = torch.addcmul(e, nu := _norm(x, dims, sd), nu, value=1 / n)
-        if not torch.isinf(v).any(): return v.rsqrt_()
+        if not x.numel() or not torch.isinf(v).any(): return v.rsqrt_()
     # ν² overflowed (or cannot be checked): the rows scaled by a power of two k <= 1 that brings max |x k| below 2
     k = torch.exp2(-torch.floor(torch.log2(torch.linalg.vector_norm(x, math.inf, dim=dims, keepdim=True, dtype=sd))).clamp_(min=0))
     nu = _norm(x * k, dims, sd)
@@ -71,7 +71,7 @@ def _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims) -> t
 _R_TINY = 2. ** -40   # rows with a smaller r (|x| above about 1e12) take the backward in x̂ = x·r
 
 def _dx(gp, x, r, s, dims, n) -> tuple:
-    "`(dx, Σg', Σg'x̂)` as `s g' - (s r³/N)(Σ g'x) x`: two input-sized buffers"
+    "`(dx, Σg', Σg'x̂)` as `s g' - (s r²/N)(Σ g'x) x`: two input-sized buffers"
     sgp, t = _ssum(gp, dims), gp * x
     sgh = r * _ssum(t, dims)
     return torch.mul(gp, s, out=t).addcmul_(x, s * r * sgh, value=-1 / n), sgp, sgh
@@ -186,7 +186,8 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
         offs = start + tl.arange(0, BLOCK)
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
         m2 = tl.maximum(m, tl.max(tl.abs(xv), axis=0))
-        q, xs = m / m2, xv / m2
+        inv2 = 1.0 / m2
+        q, xs = m * inv2, xv * inv2
         acc = acc * (q * q) + xs * xs
         m = m2
     inv = 1.0 / m   # r = (1/m) / sqrt(mean((x/m)²) + eps/m²); (1/m)² underflows harmlessly where m² would overflow
