@@ -145,7 +145,7 @@ def learned_eps(eps_l:Tensor, # the raw learned parameter ε_l, a scalar or (C,)
                 eps_min:float=EPS_MIN, # the floor ε_min, > 0
                )->Tensor: # ε, same shape as `eps_l`
     "The learned ε: `eps_min + |eps_l|`, which never goes below `eps_min`"
-    if not eps_min > 0: raise ValueError(f"learned_eps: expected eps_min > 0, got {eps_min}")
+    if not 0 < eps_min < math.inf: raise ValueError(f"learned_eps: expected a finite eps_min > 0, got {eps_min}")
     return eps_min + eps_l.abs()
 
 # %% ../nbs/00_math.ipynb #c049

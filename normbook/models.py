@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from .layers import FRN, TLU, FRNTLU
+from .layers import FRN, TLU, FRNTLU, _check_bool
 from .norms import get_norm, get_act, is_norm, BNET2d
 from .convert import bn_only
 
@@ -56,6 +56,7 @@ def norm_act(
     norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
 ) -> list[nn.Module]:
     "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε"
+    _check_bool(apply_act, 'apply_act', 'norm_act'); _check_bool(zero, 'zero', 'norm_act')
     norm, act = _resolve(norm, act)
     fuse = apply_act and _fused(norm, act)
     kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **(norm_kw or {})}
@@ -275,6 +276,7 @@ class XResNet(nn.Sequential):
                  norm_kw:dict|None=None):
         if len(block_szs) != len(layers): raise ValueError(f"XResNet expected one block size per stage, got {block_szs} for {layers}")
         act = _act_cls(act, act_cls, 'XResNet')
+        for n, v in dict(preact=preact, stem_pool=stem_pool, zero_init=zero_init).items(): _check_bool(v, n, 'XResNet')
         k = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw)
         stem = _xstem(c_in, stem_szs, ks, preact, **k)
         szs = [stem_szs[-1] // expansion] + [int(o * widen) for o in block_szs]
@@ -349,6 +351,7 @@ def cifar_resnet(
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"cifar_resnet expected depth = 6n+2 with n >= 1 (e.g. {CIFAR_DEPTHS}), got {depth!r}")
     if width < 1: raise ValueError(f"cifar_resnet expected width >= 1, got {width}")
+    _check_bool(zero_init, 'zero_init', 'cifar_resnet')
     n, ws, k = (depth - 2) // 6, [width, width, 2*width, 4*width], dict(norm=norm, act=_act_cls(act, act_cls, 'cifar_resnet'), ndim=ndim, norm_kw=norm_kw)
     stages = [nn.Sequential(*[ResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
