@@ -16,16 +16,26 @@ from .layers import TLU, FRNTLU
 from .norms import is_norm
 from .convert import bn_only, trainable_summary
 
+_IMPORT_WARNINGS = ('`torch.jit.script` is deprecated',   # fastai's layers script functions at import
+                    "The 'mode.chained_assignment' option is deprecated")   # fastai's tabular module sets it, for pandas 3
+
 @contextmanager
-def _no_jit_warning():
-    "Hide the `FutureWarning` that fastai's layers raise at import by calling `torch.jit.script`; other filters stay as they are"
-    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
-    f = warnings.filters[0]
+def _quiet_fastai_import():
+    "Hide the deprecation warnings that importing fastai raises from its dependencies; other filters stay as they are"
+    before = list(warnings.filters)
+    for msg in _IMPORT_WARNINGS: warnings.filterwarnings('ignore', message=msg)
+    ours = [f for f in warnings.filters[:len(_IMPORT_WARNINGS)] if f not in before]   # a user's identical filter stays
     try: yield
     finally:
-        if f in warnings.filters: warnings.filters.remove(f)
+        for f in ours:
+            if f in warnings.filters: warnings.filters.remove(f)
 
-with _no_jit_warning():
+
+# %% auto #0
+__all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
+
+# %% ../nbs/06_callbacks.ipynb #c001f
+with _quiet_fastai_import():
     import fastai.torch_core as _ftc
     import fastai.callback.training as _ftt
     from fastai.torch_core import norm_bias_params
@@ -34,9 +44,6 @@ with _no_jit_warning():
     from fastai.callback.training import BnFreeze, set_bn_eval
     from fastai.learner import Learner
 
-
-# %% auto #0
-__all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
 
 # %% ../nbs/06_callbacks.ipynb #c009
 class _RegistryCheck(type):
