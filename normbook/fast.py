@@ -40,7 +40,8 @@ def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
         if not x.numel() or not torch.isinf(v).any(): return v.rsqrt_()
     # ν² overflowed (or cannot be checked): the rows scaled by a power of two k <= 1 that brings max |x k| below 2
     k = torch.exp2(-torch.floor(torch.log2(torch.linalg.vector_norm(x, math.inf, dim=dims, keepdim=True, dtype=sd))).clamp_(min=0))
-    nu = _norm(x * k, dims, sd)
+    xk = x * k   # a fresh buffer in `sd`, squared in place where the reduction is strided
+    nu = torch.linalg.vector_norm(xk, 2, dim=dims, keepdim=True) if xk.is_contiguous() else xk.square_().sum(dims, keepdim=True).sqrt_()
     return torch.addcmul(e * k * k, nu, nu, value=1 / n).rsqrt_().mul_(k)   # k / sqrt(mean((x k)²) + eps k²)
 
 
