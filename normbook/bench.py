@@ -83,7 +83,7 @@ def _prepare(shape, device, dtype, timm, compile) -> tuple:
         xr.requires_grad_()
         fns[name, 'fwd'] = lambda f=f, xr=xr: f(xr)
         fns[name, 'fwd+bwd'] = lambda f=f, ps=ps, xr=xr, gr=gr: torch.autograd.grad(f(xr), [xr, *ps], gr)
-        with warnings.catch_warnings():  # timing, not training: FRN's advice about N = 1 maps (given once per layer) is not shown
+        with warnings.catch_warnings():  # timing, not training: FRN's advice about N = 1 maps (given once per model) is not shown
             warnings.filterwarnings('ignore', message='.*one spatial position')
             t0 = time.perf_counter(); fns[name, 'fwd+bwd'](); _sync(device)
         info[name] = dict(first_s=time.perf_counter() - t0, saved=saved_bytes(f, xr, exclude=ps) / x.nbytes)

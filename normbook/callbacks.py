@@ -10,21 +10,40 @@ import sys, warnings
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
-import fastai.torch_core as _ftc
-import fastai.callback.training as _ftt
-from fastai.torch_core import norm_bias_params
-from fastai.callback.core import Callback, TrainEvalCallback
-from fastai.callback.hook import HookCallback, Hooks
-from fastai.callback.training import BnFreeze, set_bn_eval
-from fastai.learner import Learner
 from fastcore.basics import patch, store_attr
 from fastcore.foundation import L
 from .layers import TLU, FRNTLU
 from .norms import is_norm
 from .convert import bn_only, trainable_summary
 
+_IMPORT_WARNINGS = ('`torch.jit.script` is deprecated',   # fastai's layers script functions at import
+                    "The 'mode.chained_assignment' option is deprecated")   # fastai's tabular module sets it, for pandas 3
+
+@contextmanager
+def _quiet_fastai_import():
+    "Hide the deprecation warnings that importing fastai raises from its dependencies; other filters stay as they are"
+    before = list(warnings.filters)
+    for msg in _IMPORT_WARNINGS: warnings.filterwarnings('ignore', message=msg)
+    ours = [f for f in warnings.filters[:len(_IMPORT_WARNINGS)] if f not in before]   # a user's identical filter stays
+    try: yield
+    finally:
+        for f in ours:
+            if f in warnings.filters: warnings.filters.remove(f)
+
+
 # %% auto #0
 __all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
+
+# %% ../nbs/06_callbacks.ipynb #c001f
+with _quiet_fastai_import():
+    import fastai.torch_core as _ftc
+    import fastai.callback.training as _ftt
+    from fastai.torch_core import norm_bias_params
+    from fastai.callback.core import Callback, TrainEvalCallback
+    from fastai.callback.hook import HookCallback, Hooks
+    from fastai.callback.training import BnFreeze, set_bn_eval
+    from fastai.learner import Learner
+
 
 # %% ../nbs/06_callbacks.ipynb #c009
 class _RegistryCheck(type):

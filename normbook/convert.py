@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy, inspect, itertools, warnings
 from collections import OrderedDict
 from typing import Callable
-import pandas as pd
 import torch
 from torch import nn, Tensor, fx
 import torch.nn.functional as F
@@ -390,8 +389,9 @@ def _owner_types(model:nn.Module) -> dict:
 def trainable_summary(
     model:nn.Module, # the model to summarise
     show:bool=True, # print the table and the totals
-) -> pd.DataFrame:
-    "Parameter counts of `model` by layer class: how many modules, parameters and trainable parameters, norm or not"
+):
+    "A pandas DataFrame of the parameter counts of `model` by layer class: parameters and trainable parameters, norm or not"
+    import pandas as pd   # here, not at import: the layers and models do not need it
     _check_model(model, 'trainable_summary')
     owners, rows = _owner_types(model), {}
     for name, p in model.named_parameters():

@@ -21,14 +21,29 @@ def _ssum(t:Tensor, dims:tuple) -> Tensor:
     return t.sum(dims, keepdim=True) if dims else t
 
 # %% ../nbs/01_fast.ipynb #c013
+def _branch_free(x:Tensor) -> bool:
+    "Whether to skip the overflow checks for `x`: on CUDA they would wait for the GPU, under `torch.compile` break the graph"
+    return x.is_cuda or torch.compiler.is_compiling()
+
+def _norm(x:Tensor, dims:tuple, sd:torch.dtype) -> Tensor:
+    "`sqrt(sum(x²))` over `dims` in `sd`: `vector_norm` (one read) when `x` is contiguous, else a square-and-sum"
+    if x.is_contiguous(): return torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd)
+    return x.to(sd).square().sum(dims, keepdim=True).sqrt_()
+
 def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
-    "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs; rsqrt(eps) when N = 0"
-    sd, dims = _stat_dtype(x), tuple(range(2, x.dim()))
+    "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs, for any finite `x`"
+    sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
     e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
-    if not dims: nu = x.to(sd)                         # N = 1: ν² = x², elementwise
-    elif x.is_contiguous(): nu = torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd)
-    else: nu = x.to(sd).square().sum(dims, keepdim=True).sqrt_()
-    return torch.addcmul(e, nu, nu, value=1 / max(math.prod(x.shape[2:]), 1)).rsqrt_()
+    if not dims: return torch.hypot(x.to(sd), e.sqrt()).reciprocal_()   # N = 1: 1/sqrt(x² + eps), x² never formed
+    if not _branch_free(x) or not x.numel():   # an empty input has nothing to overflow, and no max
+        v = torch.addcmul(e, nu := _norm(x, dims, sd), nu, value=1 / n)
+        if not x.numel() or not torch.isinf(v).any(): return v.rsqrt_()
+    # ν² overflowed (or cannot be checked): the rows scaled by a power of two k <= 1 that brings max |x k| below 2
+    k = torch.exp2(-torch.floor(torch.log2(torch.linalg.vector_norm(x, math.inf, dim=dims, keepdim=True, dtype=sd))).clamp_(min=0))
+    xk = x * k   # a fresh buffer in `sd`, squared in place where the reduction is strided
+    nu = torch.linalg.vector_norm(xk, 2, dim=dims, keepdim=True) if xk.is_contiguous() else xk.square_().sum(dims, keepdim=True).sqrt_()
+    return torch.addcmul(e * k * k, nu, nu, value=1 / n).rsqrt_().mul_(k)   # k / sqrt(mean((x k)²) + eps k²)
+
 
 # %% ../nbs/01_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
@@ -42,15 +57,33 @@ def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor
     return y.to(x.dtype), r
 
 # %% ../nbs/01_fast.ipynb #c019
-def _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
-    "Reduce the per-(B, C) sums `sgp` = Σg', `sgx` = Σg'x to the gradients of `weight`, `bias`, `tau` and `eps`"
+def _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
+    "Reduce the per-(B, C) sums `sgp` = Σg', `sgh` = Σg'x̂ to the gradients of `weight`, `bias`, `tau` and `eps`"
     red = lambda v: v.sum(0).flatten()
     dtau = None if tau is None else red(_ssum(g, dims).to(sgp.dtype) - sgp).to(tau.dtype)
     deps = None
     if need_eps:
-        de = s * r * r * sgx * -0.5
+        de = s * r * sgh * -0.5
         deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
-    return red(r * sgx).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
+    return red(sgh).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
+
+
+# %% ../nbs/01_fast.ipynb #c018a
+_R_TINY = 2. ** -40   # rows with a smaller r (|x| above about 1e12) take the backward in x̂ = x·r
+
+def _dx(gp, x, r, s, dims, n) -> tuple:
+    "`(dx, Σg', Σg'x̂)` as `s g' - (s r²/N)(Σ g'x) x`: two input-sized buffers"
+    sgp, t = _ssum(gp, dims), gp * x
+    sgh = r * _ssum(t, dims)
+    return torch.mul(gp, s, out=t).addcmul_(x, s * r * sgh, value=-1 / n), sgp, sgh
+
+def _dx_hat(gp, x, r, s, dims, n) -> tuple:
+    "`_dx` as `s (g' - x̂ mean(g'x̂))`: every product stays in range for any finite `x`, at the cost of one more pass"
+    h = x * r
+    t = gp * h
+    sgp, sgh = _ssum(gp, dims), _ssum(t, dims)
+    return torch.addcmul(gp, h, sgh, value=-1 / n, out=t).mul_(s), sgp, sgh
+
 
 # %% ../nbs/01_fast.ipynb #c018
 def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor,
@@ -65,13 +98,12 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
     s = r * _bcast(weight.to(sd), x)
     if tau is None: gp = g
     else:
-        u = torch.addcmul(_bcast((bias - tau).to(sd), x), x, s)   # y - τ
+        u = torch.addcmul(_bcast(bias.to(sd) - tau.to(sd), x), x, s)   # y - τ, formed in float32 as in the forward
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
-    sgp, t = _ssum(gp, dims), gp * x
-    sgx = _ssum(t, dims)
-    dx = torch.mul(gp, s, out=t)
-    dx.addcmul_(x, s * r * r * sgx, value=-1 / max(n, 1))
-    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgx, r, s, weight, bias, tau, eps, need_eps, dims)
+    big = _branch_free(x) or bool((r < _R_TINY).any())
+    dx, sgp, sgh = (_dx_hat if big else _dx)(gp, x, r, s, dims, max(n, 1))
+    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
+
 
 # %% ../nbs/01_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
@@ -82,7 +114,7 @@ def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     h = x * r                                   # x̂
     if tau is None: gp = g
     else:
-        u = torch.addcmul((bias - tau).to(sd), h, w)
+        u = torch.addcmul(bias.to(sd) - tau.to(sd), h, w)
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)
     t = gp * h                                  # g'x̂
     dw, db = t.sum(0), gp.sum(0)
@@ -149,12 +181,18 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
     row = tl.program_id(0)
     c = row % C
     base = row.to(tl.int64) * N
-    acc = tl.zeros([BLOCK], dtype=tl.float32)
+    acc = tl.zeros([BLOCK], dtype=tl.float32)   # sum of (x/m)², rescaled whenever the running max m grows
+    m = tl.max(acc, axis=0) + 1.0               # m >= 1: squares of |x| <= 1 need no scaling
     for start in range(0, N, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
-        acc += xv * xv
-    r = 1.0 / tl.sqrt(tl.sum(acc, axis=0) / N + tl.load(E + c).to(tl.float32))
+        m2 = tl.maximum(m, tl.max(tl.abs(xv), axis=0))
+        inv2 = 1.0 / m2
+        q, xs = m * inv2, xv * inv2
+        acc = acc * (q * q) + xs * xs
+        m = m2
+    inv = 1.0 / m   # r = (1/m) / sqrt(mean((x/m)²) + eps/m²); (1/m)² underflows harmlessly where m² would overflow
+    r = inv / tl.sqrt(tl.sum(acc, axis=0) / N + tl.load(E + c).to(tl.float32) * (inv * inv))
     s = r * tl.load(W + c).to(tl.float32)
     b = tl.load(Bi + c).to(tl.float32)
     for start in range(0, N, BLOCK):
@@ -169,7 +207,7 @@ def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.con
 
 # %% ../nbs/01_fast.ipynb #c036
 def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
-    # one program per row: the sums of g', g'x and g, then dx = s*g' - s*r^2*mean(g'x)*x
+    # one program per row: the sums of g', g'x̂ and g (x̂ = x*r), then dx = s*g' - s*mean(g'x̂)*x̂
     row = tl.program_id(0); c = row % C
     base = row.to(tl.int64) * N
     r = tl.load(R + row); s = r * tl.load(W + c).to(tl.float32)
@@ -184,18 +222,18 @@ def _bwd_kernel(G, X, DX, R, W, Bi, T, P, C, N, HAS_TAU: tl.constexpr, BLOCK: tl
         gp = gv
         if HAS_TAU: gp = tl.where(xv * s + b <= t, 0., gv)   # a NaN passes its gradient, as ReLU's does
         a_gp += gp
-        a_gx += gp * xv
+        a_gx += gp * (xv * r)
         a_g += gv
-    sgx = tl.sum(a_gx, axis=0); k = -s * r * r * sgx / N
+    sgh = tl.sum(a_gx, axis=0); k = -s * sgh / N
     for start in range(0, N, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         xv = tl.load(X + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gv = tl.load(G + base + offs, mask=offs < N, other=0.).to(tl.float32)
         gp = gv
         if HAS_TAU: gp = tl.where(xv * s + b <= t, 0., gv)   # a NaN passes its gradient, as ReLU's does
-        tl.store(DX + base + offs, (gp * s + xv * k).to(DX.dtype.element_ty), mask=offs < N)
+        tl.store(DX + base + offs, (gp * s + (xv * r) * k).to(DX.dtype.element_ty), mask=offs < N)
     tl.store(P + row * 3, tl.sum(a_gp, axis=0))
-    tl.store(P + row * 3 + 1, sgx)
+    tl.store(P + row * 3 + 1, sgh)
     tl.store(P + row * 3 + 2, tl.sum(a_g, axis=0))
 
 # %% ../nbs/01_fast.ipynb #c037
@@ -241,15 +279,15 @@ def _eps_vec(eps, x:Tensor) -> Tensor:
 
 # %% ../nbs/01_fast.ipynb #c040
 def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
-    "The backward kernel, then `_param_grads` on its per-row sums Σg', Σg'x and Σg"
+    "The backward kernel, then `_param_grads` on its per-row sums Σg', Σg'x̂ and Σg"
     B, C, N = x.shape[0], x.shape[1], math.prod(x.shape[2:])
     g = g.contiguous()
     dx, part = torch.empty_like(x), torch.empty(B, C, 3, device=x.device, dtype=torch.float32)
     kernel, BLOCK, nw = _triton()[1], *_cfg(N)
     kernel[(B * C,)](g, x, dx, r.contiguous(), weight, bias, weight if tau is None else tau, part, C, N,
                            HAS_TAU=tau is not None, BLOCK=BLOCK, num_warps=nw)
-    sgp, sgx, sg = (part[..., i].reshape(r.shape) for i in range(3))
-    return (dx,) + _param_grads(sg, sgp, sgx, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
+    sgp, sgh, sg = (part[..., i].reshape(r.shape) for i in range(3))
+    return (dx,) + _param_grads(sg, sgp, sgh, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
 
 # %% ../nbs/01_fast.ipynb #t001
 _TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)

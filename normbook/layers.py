@@ -6,7 +6,8 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 
 # %% ../nbs/02_layers.ipynb #c001
 from __future__ import annotations
-import math, warnings
+import math, sys, warnings
+import numpy as np
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
@@ -15,6 +16,17 @@ from .fast import FRNTLUFunction, get_fast_mode
 
 # %% auto #0
 __all__ = ['FRN', 'TLU', 'FRNTLU']
+
+# %% ../nbs/02_layers.ipynb #c018b
+def _check_bool(v, name:str, fn:str) -> bool:
+    "`v` when it is a bool (or numpy's), else a `TypeError` of `fn` naming `name`: a string such as 'no' is not read as True"
+    if isinstance(v, (bool, np.bool_)): return bool(v)
+    raise TypeError(f"{fn} expected {name} to be a bool (True or False), got {type(v).__name__} {v!r}")
+
+def _check_kwargs(kwargs:dict, fn:str):
+    "Raise the `TypeError` that Python raises for an unknown keyword argument, naming the public `fn`"
+    if kwargs: raise TypeError(f"{fn}.__init__() got an unexpected keyword argument {next(iter(kwargs))!r}")
+
 
 # %% ../nbs/02_layers.ipynb #c019
 class _FRNBase(nn.Module):
@@ -26,10 +38,12 @@ class _FRNBase(nn.Module):
                  learnable_eps:bool=False, # learn ε = eps + |eps_l| per channel
                  device=None, # where to create the parameters, as in torch's layers
                  dtype=None, # the parameters' dtype, as in torch's layers
+                 **kwargs, # none is accepted: a misspelled argument is a `TypeError` naming the layer's class
                 ):
         super().__init__()
-        _check_num_features(num_features, type(self).__name__); _check_eps(eps, type(self).__name__)
-        self.num_features, self.eps, self.learnable_eps = num_features, float(eps), bool(learnable_eps)
+        fn = type(self).__name__
+        _check_kwargs(kwargs, fn); _check_num_features(num_features, fn); _check_eps(eps, fn)
+        self.num_features, self.eps, self.learnable_eps = num_features, float(eps), _check_bool(learnable_eps, 'learnable_eps', fn)
         new = lambda: nn.Parameter(torch.empty(num_features, device=device, dtype=dtype))
         self.weight, self.bias = new(), new()
         self.eps_l = new() if learnable_eps else None
@@ -43,15 +57,31 @@ class _FRNBase(nn.Module):
         if self.tau is not None: nn.init.zeros_(self.tau)
 
 # %% ../nbs/02_layers.ipynb #c019a
+_CALLS = (nn.Module._wrapped_call_impl.__code__, nn.Module._call_impl.__code__)
+
+def _outermost(m:nn.Module) -> tuple[nn.Module, int]:
+    "The outermost module whose call runs `m` (`m` itself when called directly), and the `stacklevel` of the line that called it"
+    root, level, f, d = m, 2, sys._getframe(1), 0   # d: how many frames `f` is above the caller of `_outermost`
+    while f is not None:
+        if f.f_code in _CALLS and isinstance(s := f.f_locals.get('self'), nn.Module): root, level = s, d + 2
+        f, d = f.f_back, d + 1
+    return root, level
+
 def _warn_one_position(m:nn.Module, x:Tensor):
-    "Warn once per layer `m` (fixed ε, training) when `x` has one spatial position, where FRN's gradient vanishes"
+    "Warn once per model (the outermost module running `m`) when an FRN layer with a fixed ε trains on `x` with one spatial position"
     if (getattr(m, '_warned_n1', False) or math.prod(x.shape[2:]) != 1 or not x.numel() or not torch.is_grad_enabled()
         or torch.compiler.is_compiling()): return
+    root, level = _outermost(m)
+    frns = [(n, o) for n, o in root.named_modules() if isinstance(o, _FRNBase) and not o.learnable_eps]
+    for _, o in frns: o._warned_n1 = True   # one notice per model: its other layers stay silent
     m._warned_n1 = True
-    warnings.warn(f"{m!r} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
+    name = next((f" at '{n}' of {type(root).__name__}" for n, o in frns if o is m and n), '')
+    more = f" {len(frns) - 1} more FRN layer(s) of this model have a fixed eps; this notice is given once per model." if len(frns) > 1 else ''
+    warnings.warn(f"{m!r}{name} is training on input of shape {tuple(x.shape)}, which has one spatial position (N = 1). "
                   f"There FRN with a fixed eps={m.eps:g} computes x/sqrt(x² + eps), about sign(x), and passes back only "
                   f"eps/(x² + eps) of the gradient, so the layers before it barely learn. Use learnable_eps=True "
-                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.", stacklevel=5)
+                  f"(as the FRN paper does for such layers), a larger eps, or larger feature maps.{more}", stacklevel=level)
+
 
 # %% ../nbs/02_layers.ipynb #c019b
 @patch
@@ -113,7 +143,10 @@ class FRNTLU(_FRNBase):
                  apply_act:bool=True, # False: FRN alone, with no `tau`, as timm's norm-act layers
                  device=None, # where to create the parameters, as in torch's layers
                  dtype=None, # the parameters' dtype, as in torch's layers
-                 **kwargs, # ignored (timm's `act_layer`, `inplace`, ...), as timm's norm-act layers do
+                 act_layer=None, # timm's norm-act keywords, taken by name and ignored, as timm's FRN does: the activation is TLU
+                 act_kwargs:dict|None=None, inplace:bool|None=None, drop_layer=None,
+                 rms:bool=True, # timm's FRN keyword: FRN always divides by the root mean square
                 ):
         super().__init__(num_features, eps, learnable_eps, device, dtype)
-        if not apply_act: self.tau = None
+        if rms is not True: raise ValueError(f"FRNTLU divides by the root mean square of x: expected rms=True, got {rms!r}")
+        if not _check_bool(apply_act, 'apply_act', 'FRNTLU'): self.tau = None

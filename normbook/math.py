@@ -33,6 +33,19 @@ def _csum(t:Tensor) -> Tensor:
     "Sum of `t` (B, C, *spatial) over every dim but the channel dim, shape (C,)"
     return t.sum((0, *range(2, t.ndim)))
 
+# %% ../nbs/00_math.ipynb #c009s
+def _rsqrt_ms(x:Tensor, e) -> Tensor:
+    "`rsqrt(mean(x²) + e)` per sample and channel (elementwise without spatial dims), for any finite `x`: no square overflows"
+    k = 1.
+    if x.numel():   # k: a power of two <= 1 per row that brings its largest |x| below 2; exact, and no gradient flows through it
+        with torch.no_grad():
+            xd = x.detach()
+            a = xd.abs() if x.ndim == 2 else torch.linalg.vector_norm(xd, math.inf, dim=tuple(range(2, x.ndim)), keepdim=True)
+            k = torch.exp2(-torch.floor(torch.log2(a)).clamp_(min=0))
+    xk = x*k
+    return k*torch.rsqrt(_smean(xk*xk) + e*k*k)
+
+
 # %% ../nbs/00_math.ipynb #c009b
 def _check_x(x, fn:str, C:int|None=None, dims=None, spatial:str='*spatial'):
     "Raise unless `x` is a floating-point tensor of shape (B, C, *spatial): `C` channels and `x.dim()` in `dims` when given"
@@ -54,7 +67,7 @@ def _check_params(fn:str, x:Tensor, **ps):
 
 # %% ../nbs/00_math.ipynb #c009c
 def _check_eps(eps, fn:str, C:int|None=None):
-    "Raise unless `eps` is a real number > 0, or a floating-point tensor of shape () or (C,)"
+    "Raise unless `eps` is a finite real number > 0, or a floating-point tensor of shape () or (C,)"
     if isinstance(eps, Tensor):
         if not eps.is_floating_point(): raise TypeError(f"{fn} expected `eps` to be a floating-point tensor, got {eps.dtype}")
         if eps.dim() and tuple(eps.shape) != (C,):
@@ -62,6 +75,7 @@ def _check_eps(eps, fn:str, C:int|None=None):
     elif isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         raise TypeError(f"{fn} expected `eps` to be a float > 0, got {type(eps).__name__} {eps!r}")
     elif not eps > 0: raise ValueError(f"{fn} expected eps > 0, got {eps}")  # NaN fails this too
+    elif not math.isfinite(eps): raise ValueError(f"{fn} expected a finite eps > 0, got {eps}")  # x/sqrt(x² + inf) = 0
 
 def _check_num_features(n, fn:str):
     "Raise unless `n` is an int >= 1 (a bool or a float is refused)"
@@ -79,7 +93,7 @@ def frn_forward(x:Tensor, # input of shape (B, C, *spatial); no spatial dims mea
     _check_x(x, 'frn_forward'); _check_params('frn_forward', x, gamma=gamma, beta=beta); _check_eps(eps, 'frn_forward', x.shape[1])
     sd = _stat_dtype(x)
     xf = x.to(sd)
-    r = torch.rsqrt(_smean(xf*xf) + _bcast(eps.to(sd) if isinstance(eps, Tensor) else eps, x))
+    r = _rsqrt_ms(xf, _bcast(eps.to(sd) if isinstance(eps, Tensor) else eps, x))
     x_hat = xf*r
     return (_bcast(gamma.to(sd), x)*x_hat + _bcast(beta.to(sd), x)).to(x.dtype), x_hat, r
 
@@ -95,7 +109,7 @@ def frn_backward(g:Tensor, # upstream gradient ∂L/∂y, same shape as `x`
     if g.shape != x.shape: raise ValueError(f"frn_backward expected `g` of shape {tuple(x.shape)} like `x`, got {tuple(g.shape)}")
     sd = _stat_dtype(x)
     x, g, e = x.to(sd), g.to(sd), _bcast(eps.to(sd) if isinstance(eps, Tensor) else eps, x)
-    if r is None: r = torch.rsqrt(_smean(x*x) + e)
+    if r is None: r = _rsqrt_ms(x, e)
     x_hat, gp = x*r, _bcast(gamma.to(sd), x)*g
     m = _smean(gp*x_hat)
     deps = -0.5*math.prod(x.shape[2:])*r*r*m
@@ -131,7 +145,7 @@ def learned_eps(eps_l:Tensor, # the raw learned parameter ε_l, a scalar or (C,)
                 eps_min:float=EPS_MIN, # the floor ε_min, > 0
                )->Tensor: # ε, same shape as `eps_l`
     "The learned ε: `eps_min + |eps_l|`, which never goes below `eps_min`"
-    if not eps_min > 0: raise ValueError(f"learned_eps: expected eps_min > 0, got {eps_min}")
+    if not 0 < eps_min < math.inf: raise ValueError(f"learned_eps: expected a finite eps_min > 0, got {eps_min}")
     return eps_min + eps_l.abs()
 
 # %% ../nbs/00_math.ipynb #c049

@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from .layers import FRN, TLU, FRNTLU
+from .layers import FRN, TLU, FRNTLU, _check_bool
 from .norms import get_norm, get_act, is_norm, BNET2d
 from .convert import bn_only
 
@@ -56,6 +56,7 @@ def norm_act(
     norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
 ) -> list[nn.Module]:
     "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε"
+    _check_bool(apply_act, 'apply_act', 'norm_act'); _check_bool(zero, 'zero', 'norm_act')
     norm, act = _resolve(norm, act)
     fuse = apply_act and _fused(norm, act)
     kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **(norm_kw or {})}
@@ -275,6 +276,7 @@ class XResNet(nn.Sequential):
                  norm_kw:dict|None=None):
         if len(block_szs) != len(layers): raise ValueError(f"XResNet expected one block size per stage, got {block_szs} for {layers}")
         act = _act_cls(act, act_cls, 'XResNet')
+        for n, v in dict(preact=preact, stem_pool=stem_pool, zero_init=zero_init).items(): _check_bool(v, n, 'XResNet')
         k = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw)
         stem = _xstem(c_in, stem_szs, ks, preact, **k)
         szs = [stem_szs[-1] // expansion] + [int(o * widen) for o in block_szs]
@@ -305,30 +307,32 @@ def __getitem__(self:XResNet, idx):
 
 # %% ../nbs/05_models.ipynb #c045
 @delegates(XResNet)
-def xresnet18(**kwargs) -> XResNet:
-    "XResNet-18 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [2, 2, 2, 2], **kwargs)
+def xresnet18(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-18 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [2, 2, 2, 2], c_in, n_out, **kwargs)
 
 @delegates(XResNet)
-def xresnet34(**kwargs) -> XResNet:
-    "XResNet-34 with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [3, 4, 6, 3], **kwargs)
+def xresnet34(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-34 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return XResNet(1, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
 @delegates(XResNet)
-def xresnet50(**kwargs) -> XResNet:
-    "XResNet-50 (bottleneck blocks) with `norm`/`act` in every layer (FRN learns ε)"
-    return XResNet(4, [3, 4, 6, 3], **kwargs)
+def xresnet50(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
+    "XResNet-50 (bottleneck blocks) from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε)"
+    return XResNet(4, [3, 4, 6, 3], c_in, n_out, **kwargs)
+
 
 # %% ../nbs/05_models.ipynb #c058
 @delegates(XResNet, but=['block_szs'])
-def xmininet(n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
-    "A small `XResNet`: 2-conv stem, one residual block per stage of widths `nf`"
-    return XResNet(1, list(layers), n_out=n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
+def xmininet(c_in:int=3, n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
+    "A small `XResNet` from `c_in` channels to `n_out` outputs: 2-conv stem, one residual block per stage of widths `nf`"
+    return XResNet(1, list(layers), c_in, n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
 
 @delegates(xmininet)
-def xsemininet(se:int=8, **kwargs) -> XResNet:
+def xsemininet(c_in:int=3, n_out:int=10, se:int=8, **kwargs) -> XResNet:
     "`xmininet` with squeeze-and-excitation of reduction `se` in every block"
-    return xmininet(se=se, **kwargs)
+    return xmininet(c_in, n_out, se=se, **kwargs)
+
 
 # %% ../nbs/05_models.ipynb #c063
 CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
@@ -336,7 +340,8 @@ CIFAR_DEPTHS = (14, 20, 32, 44, 56, 110, 218, 434, 866)
 def cifar_resnet(
     depth:int, # 6n + 2, e.g. 14, 20, 32, 56, 110, 218, 434, 866
     width:int=16, # filters of the first stage (stages W, 2W, 4W)
-    n_out:int=10, c_in:int=3, norm='bn', act=None,
+    *, # the rest by name, so that `cifar_resnet(20, 16, 10)` is not read as 10 input channels
+    c_in:int=3, n_out:int=10, norm='bn', act=None,
     act_cls=None, # fastai's spelling of `act`
     p:float=0.0, # dropout before the head (none at 0, so the layers are numbered as without it)
     ndim:int=2,
@@ -346,6 +351,7 @@ def cifar_resnet(
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"cifar_resnet expected depth = 6n+2 with n >= 1 (e.g. {CIFAR_DEPTHS}), got {depth!r}")
     if width < 1: raise ValueError(f"cifar_resnet expected width >= 1, got {width}")
+    _check_bool(zero_init, 'zero_init', 'cifar_resnet')
     n, ws, k = (depth - 2) // 6, [width, width, 2*width, 4*width], dict(norm=norm, act=_act_cls(act, act_cls, 'cifar_resnet'), ndim=ndim, norm_kw=norm_kw)
     stages = [nn.Sequential(*[ResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]

@@ -12,7 +12,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .layers import FRN, TLU, FRNTLU
+from .layers import FRN, TLU, FRNTLU, _check_bool, _check_kwargs
 from .fast import _stat_dtype
 
 # %% auto #0
@@ -73,7 +73,8 @@ class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
     "Batch Renormalization over the batch and spatial dims; subclasses set `_dims` and `_shape`"
     _dims, _shape = (), ''
     def __init__(self, num_features:int, eps:float=1e-5, momentum:float|None=0.1, r_max:float=3., d_max:float=5.,
-                 affine:bool=True, group_size:int|None=None, device=None, dtype=None):
+                 affine:bool=True, group_size:int|None=None, device=None, dtype=None, **kwargs):
+        _check_kwargs(kwargs, type(self).__name__); _check_bool(affine, 'affine', type(self).__name__)
         if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
         _check_group_size(self, group_size)
         super().__init__(num_features, eps, momentum, affine, True, device, dtype)
@@ -147,7 +148,9 @@ class _GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
                  momentum:float|None=0.1, # momentum of the running statistics (`None`: cumulative average)
                  affine:bool=True, # learn a per-channel `weight` and `bias`
                  track_running_stats:bool=True, # keep running statistics for eval
-                 device=None, dtype=None):
+                 device=None, dtype=None, **kwargs):
+        fn = type(self).__name__
+        _check_kwargs(kwargs, fn); _check_bool(affine, 'affine', fn); _check_bool(track_running_stats, 'track_running_stats', fn)
         if num_features < 1: raise ValueError(f"{type(self).__name__} expected num_features >= 1, got {num_features}")
         if group_size is None: raise ValueError(f"{type(self).__name__} expected group_size to be an int >= 1, got None")
         _check_group_size(self, group_size)
@@ -196,6 +199,7 @@ class BNET2d(nn.BatchNorm2d):
                  track_running_stats:bool=True, # keep running statistics for eval
                  init:str='identity', # how `bnconv` starts: 'identity', 'zero' or 'default'
                  device=None, dtype=None):
+        _check_bool(track_running_stats, 'track_running_stats', 'BNET2d')
         if k < 1 or k % 2 == 0: raise ValueError(f"BNET2d expected an odd kernel size k >= 1, got {k}")
         if init not in ('identity', 'zero', 'default'): raise ValueError(f"BNET2d expected init 'identity', 'zero' or 'default', got {init!r}")
         self.k, self.init = k, init
@@ -239,7 +243,7 @@ class ChannelLayerNorm(nn.Module):
                  device=None, dtype=None):
         super().__init__()
         if num_features < 1: raise ValueError(f"ChannelLayerNorm expected num_features >= 1, got {num_features}")
-        self.num_features, self.eps, self.affine = num_features, eps, affine
+        self.num_features, self.eps, self.affine = num_features, eps, _check_bool(affine, 'affine', 'ChannelLayerNorm')
         self.weight = nn.Parameter(torch.ones(num_features, device=device, dtype=dtype)) if affine else None
         self.bias = nn.Parameter(torch.zeros(num_features, device=device, dtype=dtype)) if affine else None
 
@@ -400,7 +404,9 @@ _bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn'
 _bnet = _ByNdim('bnet', (None, None, BNET2d, None))
 
 def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
-def _none(num_features, **kw): return nn.Identity()
+def _none(num_features, **kw):
+    if kw: raise TypeError(f"norm 'none' takes no keyword arguments, got an unexpected keyword argument {next(iter(kw))!r}")
+    return nn.Identity()
 
 def _gn(num_features, groups:int|None=None, **kw):
     groups = _largest_groups(num_features, max(1, min(32, num_features // 2))) if groups is None else groups
