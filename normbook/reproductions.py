@@ -12,19 +12,24 @@ from typing import Annotated
 from fastcore.script import call_parse
 import json, sys
 import numpy as np
+import torch
+from torch import nn
 import pandas as pd
 from .experiments import read_results, compare, results_path
 from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
 from .budget import budget_sweep, budget_steps
+from .norms import BNET2d, is_norm
+from .models import get_model, ResBlock
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS',
-           'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BNET_LRS', 'REPRODUCTIONS',
-           'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs', 'budget_grid', 'run_budget',
-           'budget_main', 'budget_runs', 'budget_plan', 'budget_tables', 'budget_effect', 'batch_size_setting',
-           'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
-           'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
-           'summary_markdown', 'plot_budget_trends']
+           'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BN_ONLY_MODES', 'BNET_LRS',
+           'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs',
+           'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables', 'budget_effect',
+           'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts',
+           'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_model', 'gamma_stats', 'bn_only_verdicts',
+           'bnet_runs', 'bnet_last', 'bnet_model', 'bnet_verdicts', 'verdict_summary', 'summary_markdown',
+           'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -76,6 +81,8 @@ BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375 
           dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
           dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn')],
     lr0={'BN': 0.05, 'FRN+TLU': 0.05, 'GN': 0.1})
+
+# %% ../nbs/08c_reproductions.ipynb #b002b
 _FIXED, _NF5 = dict(learnable_eps=False), dict(nf=[32, 64, 128, 256, 256])  # FRN at the paper's fixed ε; mininet down to 1×1 maps
 ABLATION_BUDGET = dict(  # the FRN ablation along the budget: 187 to 3,000 steps, every configuration its own lr
     base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
@@ -86,7 +93,16 @@ ABLATION_BUDGET = dict(  # the FRN ablation along the budget: 187 to 3,000 steps
         ('IN + TLU', dict(norm='in', act='tlu')), ('FRN + TLU, learned ε, 1×1 net', dict(norm='frntlu', norm_kw=dict(learnable_eps=True), model_kw=_NF5)),
         ('FRN + TLU, ε = 1e-6, 1×1 net', dict(norm='frntlu', norm_kw=_FIXED, model_kw=_NF5)))],
     lr0={'FRN + TLU': 0.1, 'FRN + ReLU': 0.1, 'IN + TLU': 0.28, 'FRN + TLU, learned ε, 1×1 net': 0.035, 'FRN + TLU, ε = 1e-6, 1×1 net': 0.1})
-BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET)
+def _bnet_budget() -> dict:
+    "BNET against BN along the budget: 100 to 1,600 steps, every configuration its own lr (its networks need `bnet_model`)"
+    arms = [('ResNet-14, BN', dict(model='cifar_resnet_14_w8', norm='bn')), ('ResNet-14, BNET last', dict(model='cifar_resnet_14_w8', norm='bn', model_kw=dict(bnet_last=True))),
+            ('ResNet-14, BNET everywhere', dict(model='cifar_resnet_14_w8', norm='bnet')), ('xsemininet, BN', dict(model='xsemininet', norm='bn', act='mish')),
+            ('xsemininet, BNET everywhere', dict(model='xsemininet', norm='bnet', act='mish'))]
+    return dict(base=dict(data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4, n_train=3200, n_holdout=1000, n_valid=10000),
+                budgets=(1, 4, 16), seeds=(0, 1, 2), arms=[dict(name=n, family=n, **kw) for n, kw in arms],
+                lr0={n: 0.2 for n, _ in arms}, model_fn='bnet_model')
+
+BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bnet_budget())
 
 # %% ../nbs/08c_reproductions.ipynb #b003
 def budget_grid(name:str, scale:int=1) -> dict:
@@ -103,6 +119,8 @@ def run_budget(name:str, families:list|None=None, results:str|Path|None=None, sc
     if not arms: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms']})}")
     results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
     kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
+    for k in ('model_fn', 'measure'):  # a grid names its builder and measure; they are defined below, with the experiment
+        if k in g: kwargs.setdefault(k, globals()[g[k]])
     return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs)
 
 # %% ../nbs/08c_reproductions.ipynb #b003c
@@ -135,13 +153,13 @@ def budget_main(
 
 # %% ../nbs/08c_reproductions.ipynb #b006
 def _arm_key(r:dict) -> str:
-    "What tells the arms of a grid apart: the norm, the activation and their keyword arguments (missing: the defaults)"
+    "What tells the arms of a grid apart: the model, the norm, the activation and their keyword arguments (missing: the defaults)"
     d = lambda k: r.get(k) if isinstance(r.get(k), dict) else {}
     act = r.get('act') if isinstance(r.get('act'), str) else None
-    return json.dumps([r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
+    return json.dumps([r.get('model'), r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
 
 def _grid_records(results, g:dict) -> list:
-    arms = {_arm_key(a): a for a in g['arms']}
+    arms = {_arm_key({**g['base'], **a}): a for a in g['arms']}
     keep = lambda r: all(r.get(k) == v for k, v in g['base'].items()) and r.get('epochs') in g['budgets'] and _arm_key(r) in arms
     rs = [r for r in read_runs(results).to_dict('records') if keep(r) and pd.notna(r.get('valid_acc'))]
     return [dict(r, arm=arms[_arm_key(r)]['name'], family=arms[_arm_key(r)]['family'], steps=budget_steps(r)) for r in rs]
@@ -164,7 +182,7 @@ def budget_runs(results, name:str, tune_seed:int=10) -> tuple[pd.DataFrame, pd.D
 # %% ../nbs/08c_reproductions.ipynb #b010q
 def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFrame:
     "The budget grid `name`'s runs per budget and their time per run: measured in `results`, scaled by the steps, or `s_per_step` × steps"
-    g, (final, tune) = budget_grid(name), budget_runs(results or results_path(name), name)
+    g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
     fams, seeds = {a['family'] for a in g['arms']}, set(g.get('seeds', (0, 1, 2)))
     runs = pd.concat([final, tune]) if len(final) or len(tune) else final
     rows = []
@@ -183,7 +201,7 @@ def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFr
 def budget_tables(name:str, results=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The budget grid `name`'s test accuracy per arm and budget, and each family's chosen and tried lrs per budget"
     from normbook.verdicts import estimate
-    g, (final, tune) = budget_grid(name), budget_runs(results or results_path(name), name)
+    g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
     if final.empty: return pd.DataFrame(index=[a['name'] for a in g['arms']]), pd.DataFrame()
     fmt = lambda v: '{mean:.4f} ± {ci95:.4f} ({n})'.format(**estimate(v))
     acc = final.groupby(['arm', 'steps']).test_acc.apply(fmt).unstack('steps').reindex([a['name'] for a in g['arms']])
@@ -296,6 +314,27 @@ def bn_only_runs(results, seeds:tuple=(0, 1, 2, 3, 4), lrs:tuple=BN_ONLY_LRS) ->
     keep = [m == 'none' or m not in best or lr == best[m] for m, lr in zip(df['mode'], df.lr if 'lr' in df else [None] * len(df))]
     return df[np.array(keep, dtype=bool) & df.seed.isin(seeds).values]
 
+# %% ../nbs/08c_reproductions.ipynb #r031n
+BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing
+
+def bn_only_model(exp, c_in:int, n_out:int) -> nn.Module:
+    "`get_model` for `exp`, with only the parameters of `exp.model_kw['train']` (one of `BN_ONLY_MODES`) left trainable"
+    kw = dict(exp.model_kw); mode = kw.pop('train', 'all')
+    if mode not in BN_ONLY_MODES: raise ValueError(f"model_kw['train'] must be one of {BN_ONLY_MODES}, got {mode!r}")
+    m = get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw)
+    if mode == 'all': return m
+    for p in m.parameters(): p.requires_grad_(False)
+    for mod in m.modules():
+        if 'bn' in mode and is_norm(mod): mod.requires_grad_(True)
+    if 'head' in mode: m[-1].requires_grad_(True)  # the final nn.Linear
+    return m
+
+def gamma_stats(learn) -> dict:
+    "The share of BatchNorm γ with |γ| < 0.01 and < 0.1 in `learn.model`, and how many γ there are"
+    g = torch.cat([m.weight.detach().abs().flatten().cpu() for m in learn.model.modules()
+                   if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.weight is not None])
+    return dict(gamma_off=(g < 0.01).float().mean().item(), gamma_off_01=(g < 0.1).float().mean().item(), n_gamma=g.numel())
+
 # %% ../nbs/08c_reproductions.ipynb #r031p
 def _bn_only_paired(final:pd.DataFrame, a:dict, b:dict, metric:str='test_acc') -> dict:
     "`metric` of the runs matching `a` minus those matching `b` (dicts of column values), paired by seed"
@@ -335,6 +374,21 @@ def bnet_runs(results, lrs:tuple=BNET_LRS) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, q in enumerate((25, 50, 75)): df[f'valid_acc_{q}'] = df.history.map(lambda h: h[i]['accuracy'] if len(h) > i else None)
     for q in (25, 50): df[f'train_loss_{q}'] = df.loss_curve.map(lambda c: np.nanmean([np.nan if v is None else v for v in c[:len(c) * q // 100]]))
     return tuned_runs(df, lrs)
+
+# %% ../nbs/08c_reproductions.ipynb #r037n
+def bnet_last(model:nn.Module) -> nn.Module:
+    "Replace the last norm of each `ResBlock`'s conv path with a zero-initialised `BNET2d` (the official code's placement)"
+    for b in model.modules():
+        if isinstance(b, ResBlock):
+            last = b.convpath[-1]  # a ConvNormAct without activation: conv, norm
+            last[1] = BNET2d(last[1].num_features, k=3, eps=last[1].eps, momentum=last[1].momentum, init='zero')
+    return model
+
+def bnet_model(exp, c_in:int, n_out:int) -> nn.Module:
+    "`get_model` for `exp`, with BNET as the last norm of each block when `exp.model_kw['bnet_last']`"
+    kw = dict(exp.model_kw); last = kw.pop('bnet_last', False)
+    m = get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw)
+    return bnet_last(m) if last else m
 
 # %% ../nbs/08c_reproductions.ipynb #r040
 def bnet_verdicts(results, lrs:tuple=BNET_LRS) -> list[dict]:
