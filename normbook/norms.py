@@ -319,9 +319,9 @@ class EvoNormB0(nn.Module):
 def forward(self:EvoNormB0, x:Tensor) -> Tensor:
     "EvoNorm-B0 with the batch (or ghost batch) variance in training, `running_var` in eval"
     _check_x(self, x, range(2, 99))
-    if self.v is not None and math.prod(x.shape[2:]) < 2:
-        raise ValueError(f"EvoNormB0({self.num_features}) with apply_act=True needs an instance variance: expected input of shape "
-                         f"(B, {self.num_features}, *spatial) with at least 2 spatial positions, got shape {tuple(x.shape)}")
+    if self.v is not None and x.dim() == 2:
+        raise ValueError(f"EvoNormB0({self.num_features}) with apply_act=True needs an instance variance over positions: expected "
+                         f"input of shape (B, {self.num_features}, *spatial) with at least 1 spatial dim, got shape {tuple(x.shape)}")
     xf = x.to(_stat_dtype(x))
     if self.training:
         _, var, var_u = _group_stats(self, xf, self.group_size)
