@@ -302,6 +302,8 @@ class EvoNormB0(nn.Module):
         super().__init__()
         _check_kwargs(kwargs, 'EvoNormB0'); _check_group_size(self, group_size)
         if num_features < 1: raise ValueError(f"EvoNormB0 expected num_features >= 1, got {num_features}")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"EvoNormB0 expected momentum to be a number in [0, 1], got {momentum!r}")
         self.num_features, self.momentum, self.eps, self.group_size = num_features, momentum, eps, group_size
         self.apply_act, dd = _check_bool(apply_act, 'apply_act', 'EvoNormB0'), dict(device=device, dtype=dtype)
         self.weight, self.bias = nn.Parameter(torch.empty(num_features, **dd)), nn.Parameter(torch.empty(num_features, **dd))
