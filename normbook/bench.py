@@ -1,4 +1,4 @@
-"""`normbook-bench`: FRN+TLU against BatchNorm+ReLU and GroupNorm, one layer at a time, measured in the same run
+"""`normbook-bench`: FRN+TLU against BatchNorm+ReLU and GroupNorm, one layer at a time, measured in the same run; EvoNorm-S0 against timm's
 
 Docs: https://normbook.github.io/normbook/bench.html.md"""
 
@@ -17,8 +17,8 @@ from .cli import _call_parse, _entry, _fail, _Usage
 
 # %% auto #0
 __all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_main', 'bench_shape', 'format_table',
-           'bench', 'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'check_kernels', 'format_checks',
-           'normbook_bench']
+           'bench', 'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'bench_evonorm', 'check_kernels',
+           'format_checks', 'normbook_bench']
 
 # %% ../nbs/10_bench.ipynb #c082
 SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
@@ -217,6 +217,29 @@ def train_targets(rows:list) -> list:
     "The cases where FRN+TLU trains slower than another norm, as (model, batch, pixels, other norm, ratio)"
     return [(r['model'], r['bs'], r['size'], k[3:], v) for r in rows if r['row'] == 'FRN+TLU'
             for k, v in r.items() if k.startswith('vs ') and v < 1]
+
+# %% ../nbs/10_bench.ipynb #ev81
+def bench_evonorm(
+    shape:tuple=(8, 64, 32, 32), # input shape (B, C, H, W); C a multiple of 32 (timm's 32 groups)
+    min_time:float=1., # seconds of timing per row
+    rounds:int=5, # interleaved blocks
+) -> list: # one dict per row: row, ms, the ratios to BN+ReLU and to timm, saved
+    "Forward+backward of `EvoNormS0` (fused and plain autograd), timm's `EvoNorm2dS0` and BN+ReLU, in interleaved blocks"
+    from normbook.norms import EvoNormS0
+    C, rows = shape[1], {'BN+ReLU': (nn.Sequential(nn.BatchNorm2d(shape[1]), nn.ReLU()), None)}
+    try: from timm.layers import EvoNorm2dS0; rows['timm EvoNorm2dS0'] = (EvoNorm2dS0(C), None)
+    except ImportError: pass
+    rows.update({'EvoNormS0 plain autograd': (EvoNormS0(C), 'reference'), 'EvoNormS0 fused': (EvoNormS0(C), None)})
+    gen = torch.Generator().manual_seed(0)
+    x, g = torch.randn(*shape, generator=gen).requires_grad_(), torch.randn(*shape, generator=gen)
+    fns, saved = {}, {}
+    for name, (m, mode) in rows.items():
+        f, ps = _in_mode(m, mode), list(m.parameters())
+        fns[name] = lambda f=f, ps=ps: torch.autograd.grad(f(x), [x, *ps], g)
+        saved[name] = saved_bytes(f, x, exclude=ps) / x.nbytes
+    t = _time_all(fns, min_time, rounds)
+    return [dict(row=n, ms=t[n] * 1e3, vs_bn_relu=t[n] / t['BN+ReLU'], vs_timm=t[n] / t.get('timm EvoNorm2dS0', float('nan')),
+                 saved=saved[n]) for n in t]
 
 # %% ../nbs/10_bench.ipynb #g001
 CHECK_CASES = [((8, 64, 28, 28), 'contiguous'), ((4, 16, 50, 50), 'contiguous'), ((2, 8, 3000), 'contiguous'),

@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .layers import FRN, TLU, FRNTLU, _check_bool
-from .norms import get_norm, get_act, is_norm, BNET2d
+from .norms import get_norm, get_act, is_norm, BNET2d, EvoNormB0, EvoNormS0, _cls_of
 from .convert import bn_only
 
 # %% auto #0
@@ -36,6 +36,10 @@ def _resolve(norm, act):
 
 def _fused(norm, act) -> bool: return _is_name(norm, 'frn', FRN) and _is_name(act, 'tlu', TLU)
 
+def _is_evo(norm) -> bool:
+    "Whether `norm` is an EvoNorm, which applies its own activation: 'evonormb0', 'evonorms0', their classes or partials of them"
+    return isinstance(norm, str) and norm.lower() in ('evonormb0', 'evonorms0') or _cls_of(norm) in (EvoNormB0, EvoNormS0)
+
 # %% ../nbs/05_models.ipynb #a001
 def _act_cls(act, act_cls, name:str):
     "`act`, or `act_cls` (fastai's and the BNET package's spelling of it) when `act` is None; both given is an error of `name`"
@@ -55,15 +59,16 @@ def norm_act(
     zero:bool=False, # initialise the norm's γ to zero
     norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
 ) -> list[nn.Module]:
-    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε"
+    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε, EvoNorm alone"
     _check_bool(apply_act, 'apply_act', 'norm_act'); _check_bool(zero, 'zero', 'norm_act')
     norm, act = _resolve(norm, act)
     fuse = apply_act and _fused(norm, act)
-    kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **(norm_kw or {})}
+    evo = _is_evo(norm)   # EvoNorm: its own activation when `apply_act`, none after it
+    kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **({'apply_act': apply_act} if evo else {}), **(norm_kw or {})}
     n = get_norm('frntlu' if fuse else norm, nf, ndim=ndim, **kw)
     if zero: _zero_weight(n)
     res = [] if isinstance(n, nn.Identity) else [n]
-    if apply_act and not fuse:
+    if apply_act and not fuse and not evo:
         a = get_act(act, nf)
         if not isinstance(a, nn.Identity): res.append(a)
     return res

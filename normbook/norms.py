@@ -1,4 +1,4 @@
-"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `GhostBatchNorm2d`, `ChannelLayerNorm`) and `BNET2d`, behind timm-style registries of norms and activations (`get_norm_layer`, `create_norm_layer`, `get_act_layer`, `create_act_layer`, `is_norm`)
+"""The other normalization layers of the FRN paper's comparison (`BatchRenorm2d`, `GhostBatchNorm2d`, `ChannelLayerNorm`) `BNET2d` and EvoNorm (`EvoNormB0`, `EvoNormS0`), behind timm-style registries of norms and activations (`get_norm_layer`, `create_norm_layer`, `get_act_layer`, `create_act_layer`, `is_norm`)
 
 Docs: https://normbook.github.io/normbook/norms.html.md"""
 
@@ -6,20 +6,20 @@ Docs: https://normbook.github.io/normbook/norms.html.md"""
 
 # %% ../nbs/03_norms.ipynb #c001
 from __future__ import annotations
-import functools, inspect, sys, warnings
+import functools, inspect, math, sys, warnings
 from typing import Callable
 from fastcore.basics import patch
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .layers import FRN, TLU, FRNTLU, _check_bool, _check_kwargs
-from .fast import _stat_dtype
+from .fast import _stat_dtype, get_fast_mode
 
 # %% auto #0
 __all__ = ['NORMS', 'get_norm', 'ACTS', 'get_act', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d',
-           'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'Registry', 'register_norm',
-           'get_norm_layer', 'create_norm_layer', 'register_act', 'get_act_layer', 'create_act_layer', 'Mila', 'BentID',
-           'norm_classes', 'is_norm']
+           'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'EvoNormB0', 'EvoNormS0Function',
+           'EvoNormS0', 'Registry', 'register_norm', 'get_norm_layer', 'create_norm_layer', 'register_act',
+           'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm']
 
 # %% ../nbs/03_norms.ipynb #c006
 def _check_x(
@@ -67,7 +67,7 @@ def _bs(s:Tensor, x:Tensor) -> Tensor:
 # %% ../nbs/03_norms.ipynb #c009
 def _check_group_size(m, g):
     if g is not None and (isinstance(g, bool) or not isinstance(g, int) or g < 1):
-        raise ValueError(f"{type(m).__name__} expected group_size to be an int >= 1{' or None' if isinstance(m, _BatchRenorm) else ''}, got {g!r}")
+        raise ValueError(f"{type(m).__name__} expected group_size to be an int >= 1{'' if isinstance(m, _GhostBatchNorm) else ' or None'}, got {g!r}")
 
 class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
     "Batch Renormalization over the batch and spatial dims; subclasses set `_dims` and `_shape`"
@@ -269,6 +269,178 @@ def reset_parameters(self:ChannelLayerNorm):
 @patch
 def extra_repr(self:ChannelLayerNorm) -> str: return f"{self.num_features}, eps={self.eps}, affine={self.affine}"
 
+# %% ../nbs/03_norms.ipynb #evo01
+def _psum(t:Tensor) -> Tensor:
+    "Sum of `t` (B, C, *spatial) over its spatial dims, as (B, C); `t` itself when there are none"
+    return t.reshape(*t.shape[:2], -1).sum(2)
+
+def _vdot(a:Tensor, b:Tensor) -> Tensor:
+    "Σ a·b over the spatial dims of two (B, C, *spatial) tensors, as (B, C), without an input-sized product"
+    return torch.linalg.vecdot(a.reshape(*a.shape[:2], -1), b.reshape(*b.shape[:2], -1))
+
+def _gstats(xf:Tensor, groups:int, eps:float) -> tuple[Tensor, Tensor]:
+    "The mean and `rsqrt(var + eps)` (biased variance) of each sample's `groups` groups of channels, (B, G) each"
+    var, mean = torch.var_mean(xf.unflatten(1, (groups, -1)), dim=tuple(range(2, xf.dim() + 1)), correction=0)
+    return mean, (var + eps).rsqrt()
+
+def _per_ch(s:Tensor, x:Tensor) -> Tensor:
+    "The per-group statistic `s` (B, G) repeated for each group's channels, viewed to broadcast over `x`"
+    return _bs(s.repeat_interleave(x.shape[1] // s.shape[1], 1), x)
+
+# %% ../nbs/03_norms.ipynb #evo03
+class EvoNormB0(nn.Module):
+    "EvoNorm-B0: x / max(√(batch var + ε), v·x + √(instance var + ε)) · γ + β, timm's `EvoNorm2dB0` for 0 to 3 spatial dims"
+    def __init__(self,
+                 num_features:int, # C, the number of channels
+                 apply_act:bool=True, # False: x / √(batch var + ε) · γ + β, with no `v`
+                 momentum:float=0.1, # momentum of `running_var`
+                 eps:float=1e-3, # ε added to both variances (timm's default for B0)
+                 group_size:int|None=None, # samples behind each batch variance in training (ghost batches); None: the whole batch
+                 device=None, dtype=None, # where and in which dtype to create the parameters, as in torch's layers
+                 act_layer=None, act_kwargs:dict|None=None, inplace:bool|None=None, drop_layer=None, # timm's norm-act keywords, ignored
+                 **kwargs):
+        super().__init__()
+        _check_kwargs(kwargs, 'EvoNormB0'); _check_group_size(self, group_size)
+        if num_features < 1: raise ValueError(f"EvoNormB0 expected num_features >= 1, got {num_features}")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"EvoNormB0 expected momentum to be a number in [0, 1], got {momentum!r}")
+        self.num_features, self.momentum, self.eps, self.group_size = num_features, momentum, eps, group_size
+        self.apply_act, dd = _check_bool(apply_act, 'apply_act', 'EvoNormB0'), dict(device=device, dtype=dtype)
+        self.weight, self.bias = nn.Parameter(torch.empty(num_features, **dd)), nn.Parameter(torch.empty(num_features, **dd))
+        self.v = nn.Parameter(torch.empty(num_features, **dd)) if apply_act else None
+        self.register_buffer('running_var', torch.ones(num_features, **dd))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        "γ = 1, β = 0, v = 1, as in timm"
+        nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
+        if self.v is not None: nn.init.ones_(self.v)
+
+# %% ../nbs/03_norms.ipynb #evo04
+@patch
+def forward(self:EvoNormB0, x:Tensor) -> Tensor:
+    "EvoNorm-B0 with the batch (or ghost batch) variance in training, `running_var` in eval"
+    _check_x(self, x, range(2, 99))
+    if self.v is not None and x.dim() == 2:
+        raise ValueError(f"EvoNormB0({self.num_features}) with apply_act=True needs an instance variance over positions: expected "
+                         f"input of shape (B, {self.num_features}, *spatial) with at least 1 spatial dim, got shape {tuple(x.shape)}")
+    xf = x.to(_stat_dtype(x))
+    if self.training:
+        _, var, var_u = _group_stats(self, xf, self.group_size)
+        with torch.no_grad(): self.running_var.lerp_(var_u.to(self.running_var.dtype), self.momentum)
+        d = (_bs(var, xf) + self.eps).sqrt()
+    else: d = (_bc(self.running_var, xf) + self.eps).sqrt()
+    if self.v is not None:
+        iv = xf.var(tuple(range(2, x.dim())), correction=0, keepdim=True)
+        d = torch.maximum(d, xf * _bc(self.v, xf) + (iv + self.eps).sqrt())
+    return (xf / d * _bc(self.weight, xf) + _bc(self.bias, xf)).to(x.dtype)
+
+@patch
+def extra_repr(self:EvoNormB0) -> str:
+    return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}" + ('' if self.apply_act else ', apply_act=False')
+            + (f", group_size={self.group_size}" if self.group_size else ''))
+
+# %% ../nbs/03_norms.ipynb #evo15
+def _evo_s0_ref(x:Tensor, v:Tensor|None, weight:Tensor, bias:Tensor, groups:int, eps:float) -> Tensor:
+    "EvoNorm-S0 through autograd: x·σ(v·x) / √(group var + ε) · γ + β, or x / √(group var + ε) · γ + β when `v` is None"
+    xf = x.to(_stat_dtype(x))
+    y = xf * _per_ch(_gstats(xf, groups, eps)[1], xf)
+    if v is not None: y = y * torch.sigmoid(xf * _bc(v, xf))
+    return (y * _bc(weight, xf) + _bc(bias, xf)).to(x.dtype)
+
+# %% ../nbs/03_norms.ipynb #evo16
+class EvoNormS0Function(torch.autograd.Function):
+    "EvoNorm-S0 x·σ(v·x)/√(group var + ε)·γ + β with a hand-derived backward that saves `x` and the per-group mean and rstd"
+    @staticmethod
+    def forward(ctx, x:Tensor, v:Tensor, weight:Tensor, bias:Tensor, groups:int, eps:float) -> Tensor:
+        xf = x.to(_stat_dtype(x))
+        mean, rstd = _gstats(xf, groups, eps)
+        ctx.save_for_backward(x, v, weight, torch.stack([mean, rstd]))
+        ctx.groups, ctx.eps = groups, eps
+        y = torch.mul(xf, _bc(v, xf)).sigmoid_().mul_(xf)
+        return y.mul_(_per_ch(rstd, xf) * _bc(weight, xf)).add_(_bc(bias, xf)).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g:Tensor):
+        x, v, w, mr = ctx.saved_tensors
+        xf, gf, twice = x.to(_stat_dtype(x)), g.to(_stat_dtype(x)), torch.is_grad_enabled()   # twice: create_graph=True
+        mean, rstd = _gstats(xf, ctx.groups, ctx.eps) if twice else mr.unbind(0)
+        dx, dv, dw, db = (_evo_s0_bwd if twice else _evo_s0_bwd_fast)(gf, xf, v, w, mean, rstd)
+        return dx.to(x.dtype), dv.to(v.dtype), dw.to(w.dtype), db.to(w.dtype), None, None
+
+# %% ../nbs/03_norms.ipynb #evo17
+def _evo_s0_bwd(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:Tensor) -> tuple:
+    "The gradients of x, v, γ, β from the formulas above, out of place, so that autograd can differentiate them"
+    C, G = x.shape[1], mean.shape[1]
+    M, w = x[0, :C // G].numel(), w.to(x.dtype)
+    s = torch.sigmoid(x * _bc(v, x))
+    t = s * (1 - s) * x                                  # ∂a/∂v divided by x
+    P, r = _psum(g * x * s), rstd.repeat_interleave(C // G, 1)
+    S = (P * w).unflatten(1, (G, -1)).sum(2)
+    dx = g * _bs(r * w, x) * (s + _bc(v, x) * t) - _per_ch(rstd ** 3 * S / M, x) * (x - _per_ch(mean, x))
+    return dx, w * (r * _psum(g * t * x)).sum(0), (r * P).sum(0), _psum(g).sum(0)
+
+@torch.no_grad()
+def _evo_s0_bwd_fast(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:Tensor) -> tuple:
+    "The same gradients with in-place ops, three input-sized buffers and the sums over positions as dot products"
+    C, G = x.shape[1], mean.shape[1]
+    M, w, v = x[0, :C // G].numel(), w.to(x.dtype), v.to(x.dtype)
+    s = torch.mul(x, _bc(v, x)).sigmoid_()
+    u = g * s                                            # g·s
+    q = s.neg_().add_(1).mul_(u).mul_(x)                 # g·s(1 - s)·x, in s's buffer
+    P, Q, r = _vdot(u, x), _vdot(q, x), rstd.repeat_interleave(C // G, 1)
+    k = _per_ch(rstd ** 3 * (P * w).unflatten(1, (G, -1)).sum(2) / M, x)
+    dx = u.mul_(_bs(r * w, x)).addcmul_(q, _bs(r * w * v, x)).addcmul_(x, k, value=-1).add_(k * _per_ch(mean, x))
+    return dx, w * (r * Q).sum(0), (r * P).sum(0), _psum(g).sum(0)
+
+# %% ../nbs/03_norms.ipynb #evo22
+class EvoNormS0(nn.Module):
+    "EvoNorm-S0: x·σ(v·x) / √(group var + ε) · γ + β, timm's `EvoNorm2dS0` for 0 to 3 spatial dims, with a fused backward"
+    def __init__(self,
+                 num_features:int, # C, the number of channels
+                 groups:int=32, # groups of channels for the variance (when `group_size` is None)
+                 group_size:int|None=None, # channels per group; given, it sets the groups to `num_features // group_size`
+                 apply_act:bool=True, # False: x / √(group var + ε) · γ + β, with no `v`
+                 eps:float=1e-5, # ε added to the variance (timm's default for S0)
+                 device=None, dtype=None, # where and in which dtype to create the parameters, as in torch's layers
+                 act_layer=None, act_kwargs:dict|None=None, inplace:bool|None=None, drop_layer=None, # timm's norm-act keywords, ignored
+                 **kwargs):
+        super().__init__()
+        _check_kwargs(kwargs, 'EvoNormS0')
+        self.num_features, self.eps, self.group_size = num_features, eps, group_size
+        self.apply_act, dd = _check_bool(apply_act, 'apply_act', 'EvoNormS0'), dict(device=device, dtype=dtype)
+        self.groups = _s0_groups(num_features, groups, group_size)
+        self.weight, self.bias = nn.Parameter(torch.empty(num_features, **dd)), nn.Parameter(torch.empty(num_features, **dd))
+        self.v = nn.Parameter(torch.empty(num_features, **dd)) if apply_act else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        "γ = 1, β = 0, v = 1, as in timm"
+        nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
+        if self.v is not None: nn.init.ones_(self.v)
+
+# %% ../nbs/03_norms.ipynb #evo23
+def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
+    "The number of channel groups, `num_features // group_size` when `group_size` is given, else `groups`; checked"
+    for name, val in (('num_features', num_features), ('groups', groups), ('group_size', group_size)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
+            raise ValueError(f"EvoNormS0 expected {name} to be an int >= 1, got {val!r}")
+    n, what = (group_size, 'group_size') if group_size is not None else (groups, 'groups')
+    if num_features % n: raise ValueError(f"EvoNormS0 expected {what} to divide num_features={num_features}, got {what}={n}")
+    return num_features // group_size if group_size is not None else groups
+
+@patch
+def forward(self:EvoNormS0, x:Tensor) -> Tensor:
+    "EvoNorm-S0: the fused `EvoNormS0Function`, or the autograd reference in 'reference' fast mode and without activation"
+    _check_x(self, x, range(2, 99))
+    if math.prod(x.shape[2:]) * self.num_features // self.groups < 2:
+        raise ValueError(f"EvoNormS0({self.num_features}) expected more than 1 value per group of {self.num_features // self.groups} channel(s), got shape {tuple(x.shape)}")
+    if self.v is None or get_fast_mode() == 'reference': return _evo_s0_ref(x, self.v, self.weight, self.bias, self.groups, self.eps)
+    return EvoNormS0Function.apply(x, self.v, self.weight, self.bias, self.groups, self.eps)
+
+@patch
+def extra_repr(self:EvoNormS0) -> str: return f"{self.num_features}, groups={self.groups}, eps={self.eps}" + ('' if self.apply_act else ', apply_act=False')
+
 # %% ../nbs/03_norms.ipynb #r01
 class Registry:
     "Case-insensitive short names for layer factories (classes, partials or functions) of one `kind`"
@@ -415,10 +587,17 @@ def _gn(num_features, groups:int|None=None, **kw):
     if groups == num_features > 1: raise ValueError(f"'gn' with groups=num_features={groups} is InstanceNorm: use 'in', or fewer groups")
     return nn.GroupNorm(groups, num_features, **kw)
 
+# %% ../nbs/03_norms.ipynb #evo39
+def _evonorms0(num_features, groups:int|None=None, group_size:int|None=None, **kw):
+    "`EvoNormS0`; without `groups` and `group_size`, 32 groups or fewer so that each has at least 2 channels, as for 'gn'"
+    if groups is None and group_size is None: groups = _largest_groups(num_features, max(1, min(32, num_features // 2)))
+    return EvoNormS0(num_features, 32 if groups is None else groups, group_size, **kw)
+
 # %% ../nbs/03_norms.ipynb #c056
 for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gbn', _gbn, _GBNS[1:]), ('gn', _gn, (nn.GroupNorm,)),
                    ('in', _in, _INS[1:]), ('ln', _ln, (nn.GroupNorm,)), ('cln', ChannelLayerNorm, ()), ('frn', FRN, ()),
-                   ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)), ('none', _none, ())]:
+                   ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)), ('none', _none, ()),
+                   ('evonormb0', EvoNormB0, ()), ('evonorms0', _evonorms0, (EvoNormS0,))]:
     register_norm(_n, _f, types=_t, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c067
@@ -492,17 +671,18 @@ register_act('bentid', BentID, overwrite=True)
 # %% ../nbs/03_norms.ipynb #c075
 _TORCH_NORMS = tuple(c for c in (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm,
                                  getattr(nn, 'RMSNorm', None)) if c is not None)
-_BUILTIN_NORMS = (FRN, FRNTLU, _BatchRenorm, BNET2d, ChannelLayerNorm)
+_BUILTIN_NORMS = (FRN, FRNTLU, _BatchRenorm, BNET2d, ChannelLayerNorm, EvoNormB0, EvoNormS0)
+_TIMM_NORMS = ('FilterResponseNormTlu2d', 'FilterResponseNormAct2d', *(f'EvoNorm2d{v}' for v in ('B0', 'B1', 'B2', 'S0', 'S0a', 'S1', 'S1a', 'S2', 'S2a')))
 
 def _timm_norms() -> tuple:
-    "timm's FRN layers, when timm has already been imported (it is never imported here)"
+    "timm's FRN and EvoNorm layers, when timm has already been imported (it is never imported here)"
     if 'timm.layers' not in sys.modules: return ()
     ls = sys.modules['timm.layers']
-    return tuple(c for c in (getattr(ls, n, None) for n in ('FilterResponseNormTlu2d', 'FilterResponseNormAct2d')) if c)
+    return tuple(c for c in (getattr(ls, n, None) for n in _TIMM_NORMS) if c)
 
 # %% ../nbs/03_norms.ipynb #c076
 def norm_classes() -> tuple[type, ...]:
-    "Every normalization layer class: PyTorch's, normbook's, those added by `register_norm`, and timm's FRN when loaded"
+    "Every normalization layer class: PyTorch's, normbook's, those added by `register_norm`, and timm's FRN and EvoNorm when loaded"
     return tuple(dict.fromkeys(_TORCH_NORMS + _BUILTIN_NORMS + tuple(_NORM_TYPES) + _timm_norms()))
 
 def is_norm(m:nn.Module|type) -> bool:
