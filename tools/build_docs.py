@@ -616,7 +616,7 @@ def render_pages(pages, doc_url, ids=None):
         if err: log(f'WARNING {p.rel}: KaTeX could not render ${n["c"][1]}$: {err}')
         if n['c'][0]['t'] == 'DisplayMath': out = f'<span class="scroll-box math-box">{out}</span>'  # wide equations scroll
         n['t'], n['c'] = 'RawInline', ['html', out]
-    hl = ['--syntax-highlighting=pygments', '--mathml']
+    hl = ['--syntax-highlighting=pygments', '--mathml', '--wrap=preserve']  # a paragraph's lines as written: the browser test reads them
     return {p.href: pandoc(['-f', 'json', '-t', 'html5', *hl], json.dumps(a)) for p, a in zip(pages, asts)}, rendered is not None
 
 # ---------------------------------------------------------------- the sidebar and the page template
