@@ -10,7 +10,15 @@ Every page, at 1280 px and at 390 px, must have:
   in an expression (`brn`, `e[:3]`, `learn.fit(1)`) and shows nothing;
 - no private name documented (`_FRNBase.effective_eps`), no entry documented twice, empty, or before its class, no two ids that differ only by case, and every link into the site pointing at a page and anchor that
   exist; a link whose text names an entry (`FRN`) must land on that entry's heading, not on another (`frn`);
-- no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens).
+- no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens);
+- training outputs as fastai shows them (an epoch table, no progress-bar frames); API entries as on docs.fast.ai (a
+  `class`/`def`/`property` label, no `NoneType` and no comments in the signature, `**kwargs` described);
+- every table or display equation wider than its column scrolls in its own box that shows a hint; at 390 px, an anchor
+  lands below the sticky bars, a table of verdicts shows each verdict first with nothing off the screen, and the search
+  results stay on the screen and answer the arrows, Enter and Escape;
+- no list rendered as one paragraph, no paragraph ending with a colon and nothing after it, no talk of the build's
+  machines, each paper cited with one year, a sidebar in reading order (no group of one page, a group's own page
+  first), and a favicon.
 Each public function and class a module exports (its `__all__`) must have its `show_doc` entry on the page nbdev's index
 (`normbook/_modidx.py`) names, and the site's search must find it there.
 
@@ -499,6 +507,11 @@ def builder_checks():
     md = bd.fix_markdown('---\n\n### FRN\n\n*over a (B, C, *spatial) input, `x * y`*', 'layers.html', ids, url, showdoc=True)
     if '(B, C, \\*spatial)' not in md or '`x * y`' not in md or '{#frn-class .doc-entry}' not in md:
         fails.append(f'[builder] show_doc markdown not fixed (star in the docstring, entry id): {md!r}')
+    frames = '█\repoch     train_loss  valid_loss  time    \n█\r\rEpoch 1/1 : |██------| 6.45% [2/31 00:00<00:01... 2.4]\r0         1.23        0.82        00:01     \n'
+    outs = bd.fit_outputs([{'output_type': 'stream', 'name': 'stdout', 'text': frames}])
+    if len(outs) != 1 or '<td>1.23</td>' not in outs[0].get('data', {}).get('text/html', '') or '█' in json.dumps(outs):
+        fails.append(f'[builder] fastprogress console text not made an epoch table: {outs}')
+    if '\n\n- one' not in bd.list_breaks('The settings:\n- one\n- two'): fails.append('[builder] a list after a paragraph line stays in the paragraph')
     return fails
 
 def main():

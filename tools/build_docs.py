@@ -367,12 +367,26 @@ def page_module(here):
     return next((m for m, syms in d['d']['syms'].items() for v in syms.values()
                  if (v[0] if isinstance(v, (tuple, list)) else v).split('#')[0] == here), '')
 
+def fit_outputs(outs):
+    "A code cell's outputs with fastprogress's console text made what fastai shows in a notebook: no bars, the epoch table as HTML"
+    res = []
+    for o in outs:
+        if o.get('output_type') != 'stream' or not ('\r' in (t := ''.join(o.get('text', ''))) or re.search(r'^epoch {2,}\S', t, re.M)):
+            res.append(o); continue
+        for part in epoch_tables(ANSI_RE.sub('', t)):
+            if part[0] == 'table': res.append({'output_type': 'display_data', 'metadata': {}, 'data': {
+                'text/html': epoch_table_html(*part[1:]), 'text/plain': '\n'.join('  '.join(r) for r in [part[1], *part[2]])}})
+            elif part[1].strip(): res.append({**o, 'text': part[1].strip('\n') + '\n'})
+    return res
+
 def fix_nb(nb, here, ids, doc_url):
     """Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place, after rendering the
-    `show_doc` outputs as docs.fast.ai's entries (`render_entries`); mark flagged cells"""
+    `show_doc` outputs as docs.fast.ai's entries (`render_entries`); training outputs as fastai shows them (`fit_outputs`);
+    mark flagged cells"""
     render_entries(nb, page_module(here))
     used = set()
     for c in nb['cells']:
+        if c['cell_type'] == 'code' and c.get('outputs'): c['outputs'] = fit_outputs(c['outputs'])
         if c['cell_type'] == 'markdown': c['source'] = fix_markdown(list_breaks(''.join(c['source'])), here, ids, doc_url)
         elif c['cell_type'] == 'code':
             d, _ = directives(''.join(c.get('source', '')))
@@ -434,14 +448,10 @@ class Page:
     def output_md(self, o, i, j, asis):
         "Markdown for one output, in the div classes Quarto gives it"
         kind = o['output_type']
-        if kind == 'stream':  # fastprogress's console bars dropped, its epoch table as the HTML table fastai shows in a notebook
+        if kind == 'stream':  # (fastprogress's console text is already fastai's epoch table: `fit_outputs`)
             txt = ANSI_RE.sub('', ''.join(o.get('text', '')))
-            if asis: return txt
-            out = []
-            for part in epoch_tables(txt):
-                if part[0] == 'table': out.append(self.div(fence(epoch_table_html(*part[1:]), '{=html}'), '.cell-output .cell-output-display'))
-                elif part[1].strip(): out.append(self.div(fence(part[1].strip('\n')), f'.cell-output .cell-output-{o.get("name", "stdout")}'))
-            return '\n\n'.join(out)
+            if not txt.strip(): return ''
+            return txt if asis else self.div(fence(txt), f'.cell-output .cell-output-{o.get("name", "stdout")}')
         if kind == 'error':
             tb = ANSI_RE.sub('', '\n'.join(o.get('traceback', [])) or f"{o.get('ename')}: {o.get('evalue')}")
             return self.div(fence(tb), '.cell-output .cell-output-error')
