@@ -564,6 +564,7 @@ def stack_table(t):
     verdict = [k for k, h in enumerate(heads) if h.lower() == 'verdict']
     if not heads or not rows or not (verdict or len(heads) >= 4 and sum(map(len, cells)) / max(1, len(cells)) > 25): return
     attr[1].append('stack')
+    for spec in specs: spec[1] = {'t': 'ColWidthDefault'}  # the browser sizes the columns by their text, not pandoc by its source lines
     for r in rows:
         for k, c in enumerate(r[1]):
             if k < len(heads) and heads[k]: c[0][2].append(['data-label', heads[k]])
