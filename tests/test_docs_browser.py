@@ -165,6 +165,7 @@ def exported():
 def serve(root):
     handler = functools.partial(type('Quiet', (SimpleHTTPRequestHandler,), {'log_message': lambda *a: None}), directory=str(root))
     srv = ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    srv.handle_error = lambda *a: None  # a request the browser dropped (a favicon when the next page loads) is no failure
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
