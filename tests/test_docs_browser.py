@@ -23,8 +23,8 @@ Each public function and class a module exports (its `__all__`) must have its `s
 (`normbook/_modidx.py`) names, and the site's search must find it there.
 
 Then the test proves that each of these checks can fail: it breaks a copy of the built site, one defect at a time,
-and checks that the defect is reported. Screenshots of the math page and one experiment page are saved as
-`_docs/screenshot-*.png`.
+and checks that the defect is reported. Screenshots of the math page and one experiment page, and of the front page,
+`layers.html#frntlu` and the reproductions at both widths, are saved as `_docs/screenshot-*.png`.
 
 Usage: test_docs_browser.py [--site DIR] [--no-build] [--no-selftest] [--require-browser]. `--no-build` tests the site already in DIR
 (default `_docs/`), as the deploy workflow does with what it publishes, whether Quarto or the fallback built it.
@@ -555,6 +555,11 @@ def main():
             if pg.locator('main img').count():
                 pg.locator('main img').first.scroll_into_view_if_needed()
                 pg.screenshot(path=str(docs/f'screenshot-{name}-plot.png'))
+        for rel in [p for p in ('index.html', 'layers.html#frntlu', 'reproductions.html') if p.split('#')[0] in pages]:  # both widths
+            for w in (WIDE, NARROW):
+                pg = site.ctx[w][1]
+                pg.goto(site.base + rel, wait_until='load')
+                pg.screenshot(path=str(docs/f'screenshot-{Path(rel.split("#")[0]).stem}-{w}.png'))
         if 'index.html' in pages and (docs/'site_libs'/'site.js').exists():  # the narrow screen's sidebar toggle opens the sidebar
             npg = site.ctx[NARROW][1]
             npg.goto(site.base + 'index.html', wait_until='load')

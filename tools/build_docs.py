@@ -842,6 +842,7 @@ def build_quarto():
         href = fm.get('output-file') and posixpath.join(posixpath.dirname(rel), fm['output-file']) or html_name(rel)
         new = json.dumps(fix_nb(nb, href, ids, doc_url), indent=1, ensure_ascii=False)
         if new != p.read_text(): mt = cache.stat().st_mtime; p.write_text(new); os.utime(cache, (mt, mt))
+    shutil.copy(ROOT/'tools'/'favicon.svg', cache/'favicon.svg')  # `website: favicon` of nbs/_quarto.yml
     render_quarto(cache, cache/cfg.doc_path.name, n_workers=n)
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
     shutil.move(str(cache/cfg.doc_path.name), str(cfg.config_path))
