@@ -4,7 +4,9 @@
 With Quarto on PATH this runs what nbdev's own `nbdev-docs` runs (nbdev's processing into `_proc/`, then Quarto).
 On both routes the processed notebooks get the fixes of `fix_nb` first: every documented entry gets an id that no other
 id on its page equals without regard to case (`frn` and `FRN` -> `#frn`, `#frn-class`), every link whose text names an
-entry lands on it, no link is nested in another, and a `*` in a docstring stays a star.
+entry lands on it, no link is nested in another, and a `*` in a docstring stays a star. They also render each `show_doc`
+entry as docs.fast.ai does (a `class`/`def`/`property` label, the signature, a Type / Default / Details table from the
+docments comments), turn fastprogress's console text into fastai's HTML epoch table, and end a paragraph before a list.
 Everything else in this file is a small fallback that exists ONLY because Quarto cannot be installed offline (its PyPI
 package downloads the binary, and Debian has no package). The fallback keeps nbdev's part of the job: `proc_nbs` writes
 the processed notebooks to `_proc/` exactly as for Quarto (`#| hide` / `#| export` honoured, `show_doc` cells added and
