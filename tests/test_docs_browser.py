@@ -10,13 +10,21 @@ Every page, at 1280 px and at 390 px, must have:
   in an expression (`brn`, `e[:3]`, `learn.fit(1)`) and shows nothing;
 - no private name documented (`_FRNBase.effective_eps`), no entry documented twice, empty, or before its class, no two ids that differ only by case, and every link into the site pointing at a page and anchor that
   exist; a link whose text names an entry (`FRN`) must land on that entry's heading, not on another (`frn`);
-- no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens).
+- no horizontal scrolling at 390 px, and the content near the top (the sidebar collapses on narrow screens);
+- training outputs as fastai shows them (an epoch table, no progress-bar frames); API entries as on docs.fast.ai (a
+  `class`/`def`/`property` label, no `NoneType` and no comments in the signature, `**kwargs` described);
+- every table or display equation wider than its column scrolls in its own box that shows a hint; at 390 px, an anchor
+  lands below the sticky bars, a table of verdicts shows each verdict first with nothing off the screen, and the search
+  results stay on the screen and answer the arrows, Enter and Escape;
+- no list rendered as one paragraph, no paragraph ending with a colon and nothing after it, no talk of the build's
+  machines, each paper cited with one year, a sidebar in reading order (no group of one page, a group's own page
+  first), and a favicon.
 Each public function and class a module exports (its `__all__`) must have its `show_doc` entry on the page nbdev's index
 (`normbook/_modidx.py`) names, and the site's search must find it there.
 
 Then the test proves that each of these checks can fail: it breaks a copy of the built site, one defect at a time,
-and checks that the defect is reported. Screenshots of the math page and one experiment page are saved as
-`_docs/screenshot-*.png`.
+and checks that the defect is reported. Screenshots of the math page and one experiment page, and of the front page,
+`layers.html#frntlu` and the reproductions at both widths, are saved as `_docs/screenshot-*.png`.
 
 Usage: test_docs_browser.py [--site DIR] [--no-build] [--no-selftest] [--require-browser]. `--no-build` tests the site already in DIR
 (default `_docs/`), as the deploy workflow does with what it publishes, whether Quarto or the fallback built it.
@@ -36,7 +44,17 @@ def find_chromium():
     subprocess.run(['bash', str(ROOT/'tools'/'setup_system.sh'), '--browser'])
     return find()
 
-PAGE_JS = """() => {
+# wide tables and display equations: each one wider than its column scrolls in a `.scroll-box` that shows a hint
+BOXES = """main => [...main.querySelectorAll('table, .katex-display')].map(e => {
+    const b = e.closest('.scroll-box'), avail = (b || e.parentElement).clientWidth;
+    if (e.scrollWidth <= avail + 1 || e.closest('.doc-params, table.stack') && !b) return null;
+    const what = e.tagName === 'TABLE' ? 'a table' : 'an equation', txt = e.textContent.trim().slice(0, 40);
+    if (!b || !['auto', 'scroll'].includes(getComputedStyle(b).overflowX)) return `${what} is cut off: ${txt}`;
+    const hint = getComputedStyle(b, '::before');
+    if (!b.classList.contains('overflowing') || hint.content === 'none' || hint.display === 'none') return `${what} scrolls with no hint: ${txt}`;
+    return null; }).filter(Boolean)"""
+
+PAGE_JS = """() => { const BOXES_JS = """ + BOXES + """;
   const main = document.querySelector('main') || document.body;
   const prose = skip => { const out = [], w = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
     while (w.nextNode()) { const n = w.currentNode; if (!n.parentElement.closest(skip)) out.push(n.textContent); }
@@ -46,7 +64,7 @@ PAGE_JS = """() => {
   const docH = [...new Set(main.querySelectorAll(':is(h2, h3, h4).doc-entry, section.doc-entry > :is(h2, h3, h4), :is(.showdoc, .cell) :is(h2, h3, h4)'))];
   const hid = h => h.id || h.dataset.anchorId || (h.parentElement.tagName === 'SECTION' ? h.parentElement.id : '');
   const said = h => { let t = '', e = h.nextElementSibling;  // what the entry says besides its signature
-    for (; e && !e.matches(':is(h2, h3, h4)'); e = e.nextElementSibling) if (!e.matches('div.sourceCode, pre, hr')) t += e.textContent;
+    for (; e && !e.matches(':is(h2, h3, h4)'); e = e.nextElementSibling) if (!e.matches('div.sourceCode, pre, hr, .doc-signature')) t += e.textContent;
     return t.trim().length > 0; };
   return {
     title: document.title,
@@ -67,16 +85,47 @@ PAGE_JS = """() => {
       const pre = c.querySelector(':scope > div.sourceCode pre, :scope > details div.sourceCode pre, :scope > .cell-code pre');
       return {code: pre ? pre.innerText : null, outs: c.querySelectorAll(outSel).length, flagged: [...c.classList].some(k => k.startsWith('cell-flag-'))}; }),
     outputs: [...main.querySelectorAll(outSel)].map(o => ({cls: o.className, text: o.innerText.slice(0, 4000)})),
+    // API entries: the kind label, the signature, and the parameter table (`**kwargs` row) that follow each heading
+    entries: docH.map(h => { let kind = '', sig = '', kw = null, details = false;
+      for (let e = h.nextElementSibling; e && !e.matches(':is(h2, h3, h4)'); e = e.nextElementSibling) {
+        const k = e.querySelector('.doc-kind'); if (k && !kind) kind = k.textContent.trim();
+        if (!sig && e.matches('.doc-signature, div.sourceCode, pre')) sig = e.textContent;
+        for (const th of e.querySelectorAll('th')) if (th.textContent.trim() === 'Details') details = true;
+        for (const tr of e.querySelectorAll('tr')) if (tr.cells.length > 1 && tr.cells[0].textContent.trim().startsWith('**'))
+          kw = tr.cells[tr.cells.length - 1].textContent.trim(); }
+      return {name: h.textContent.trim(), kind, sig, kw, details}; }),
+    paras: [...main.querySelectorAll('p')].map(p => { const n = p.nextElementSibling;
+      return {text: p.textContent, last: !n || n.matches('h1, h2, h3, h4, h5, h6, hr, nav, footer')}; }),
+    sections: [...document.querySelectorAll('#sidebar .sidebar-section')].map(s => ({title: (s.querySelector('.sidebar-section-title') || {}).textContent,
+      pages: [...s.querySelectorAll(':scope > ul > li > a')].map(a => a.textContent.trim())})),
+    icon: (document.querySelector('link[rel~="icon"]') || {}).href || '',
+    anchor: (docH.find(h => hid(h)) && hid(docH.find(h => hid(h)))) || ((main.querySelector('h2[id], h3[id]') || {}).id || ''),
+    boxes: BOXES_JS(main),
   }; }"""
 
-NARROW_JS = """() => ({width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
-  top: Math.round(((document.querySelector('main') || document.body).getBoundingClientRect().top) + window.scrollY)})"""
+NARROW_JS = """anchor => { const BOXES_JS = """ + BOXES + """; const main = document.querySelector('main') || document.body;
+  const bars = [...document.querySelectorAll('body *')].filter(e => ['sticky', 'fixed'].includes(getComputedStyle(e).position)
+    && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().height < 150
+    && e.getBoundingClientRect().top < 150 && !e.closest('#sidebar, #margin, #search-results'));
+  const h = anchor && document.getElementById(anchor);
+  const below = Math.max(0, ...bars.map(e => e.getBoundingClientRect().bottom));
+  const vt = [...main.querySelectorAll('table')].filter(t => [...t.querySelectorAll('th')].some(th => th.textContent.trim().toLowerCase() === 'verdict'));
+  return {width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    top: Math.round(main.getBoundingClientRect().top + window.scrollY),
+    anchor: h ? {top: Math.round(h.getBoundingClientRect().top), below: Math.round(below)} : null,
+    boxes: BOXES_JS(main),
+    verdicts: vt.map(t => { const vi = [...t.querySelectorAll('th')].findIndex(th => th.textContent.trim().toLowerCase() === 'verdict');
+      const rows = [...t.querySelectorAll('tbody tr')].filter(r => r.cells[vi]);
+      return {wide: t.getBoundingClientRect().width > main.clientWidth + 1 || t.scrollWidth > main.clientWidth + 1,
+        first: rows.every(r => [...r.cells].every(c => c === r.cells[vi] || !c.getBoundingClientRect().height
+          || c.getBoundingClientRect().top >= r.cells[vi].getBoundingClientRect().bottom - 1))}; })}; }"""
 
 RAW_TEX = re.compile(r'\\[A-Za-z]{2,}|\\[(\[]')
 RAW_LINK = re.compile(r'\]\([^()\s]*\)?|\[\[')
 BAD_OUT = re.compile(r'Traceback \(most recent call last\)|<ipython-input-|/tmp/ipykernel|File "/tmp/|^[WE]\d{4} \d\d:\d\d|'
                      r'\w+Warning:|\bwarnings\.warn\(', re.M)
-NOISE = re.compile(r'\bissues? #?\d+\b|\b\d\d_[a-z]\w*(?:\.ipynb)?\b|\bthis task\b|\bbuilt offline\b', re.I)
+NOISE = re.compile(r'\bissues? #?\d+\b|\b\d\d_[a-z]\w*(?:\.ipynb)?\b|\bthis task\b|\bbuilt offline\b|'  # and talk about the build's machines
+                   r'\b(?:other )?jobs? of ours\b|\bshared machine\b|\bour (?:machine|runner|server)s?\b|\bthe time of this grid\b', re.I)
 # an example that ends in one of these shows something (a table, a plot, a printout)
 SHOWS = {'print', 'display', 'fit', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune', 'plot', 'show', 'show_batch',
          'show_results', 'summary', 'lr_find', 'plot_loss'}
@@ -116,6 +165,7 @@ def exported():
 def serve(root):
     handler = functools.partial(type('Quiet', (SimpleHTTPRequestHandler,), {'log_message': lambda *a: None}), directory=str(root))
     srv = ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    srv.handle_error = lambda *a: None  # a request the browser dropped (a favicon when the next page loads) is no failure
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
@@ -130,7 +180,8 @@ class Site:
             ctx.route('**/*', self.route)
             pg = ctx.new_page()
             pg.on('pageerror', lambda e: self.errors.append(str(e)))
-            pg.on('requestfailed', lambda r: self.errors.append(f'failed to load {r.url}') if r.url.startswith(self.base) else None)
+            pg.on('requestfailed', lambda r: self.errors.append(f'failed to load {r.url}')  # not one cut short by the next page
+                  if r.url.startswith(self.base) and 'ERR_ABORTED' not in (r.failure or '') else None)
             self.ctx[w] = (ctx, pg)
     def route(self, r):
         u = r.request.url
@@ -156,8 +207,9 @@ def check_pages(site, rels, want, follow=True):
     for rel in rels:  # 390 px
         site.errors.clear()
         npg = site.ctx[NARROW][1]
-        npg.goto(site.base + rel, wait_until='load')
-        narrow[rel] = npg.evaluate(NARROW_JS)
+        anchor = info[rel].get('anchor') or ''
+        npg.goto(site.base + rel + (f'#{anchor}' if anchor else ''), wait_until='load')
+        narrow[rel] = info[rel]['narrow'] = npg.evaluate(NARROW_JS, anchor)
         info[rel]['js_errors'] += site.errors
     for rel in rels:
         i, w = info[rel], f'{rel}:'
@@ -198,7 +250,10 @@ def check_pages(site, rels, want, follow=True):
         if priv: fails.append(f'{w} [private] private names documented: {priv[:5]}')
         n = narrow[rel]
         if n['width'] > NARROW: fails.append(f'{w} [too-wide] {n["width"]} px wide in a {NARROW} px viewport')
+        fails += page_fails(rel, i, n, first=rel == rels[0])
         if n['top'] > 400: fails.append(f'{w} [mobile] at {NARROW} px the content starts {n["top"]} px down (sidebar not collapsed?)')
+    fails += citation_fails({rel: info[rel] for rel in rels})
+    if 'index.html' in rels and (site.root/'site_libs'/'site.js').exists(): fails += search_ui_fails(site)
     # links into the site: the page exists, so does the anchor, and a link that names an entry lands on it
     nlinks = 0
     for rel in rels:
@@ -223,6 +278,67 @@ def check_pages(site, rels, want, follow=True):
         fails += [f'{page}: no show_doc entry for {n}' for n in names if n not in info[page]['headings']]
     fails += search_fails(site, info, {p: n for p, n in want.items() if p in rels})
     return fails, info, nlinks
+
+PROGRESS = re.compile(r'\|[█\-]{3,}\|\s*\d+(?:\.\d+)?%|^\s*█+\s*$|^epoch {2,}train_loss', re.M)
+LIST_IN_P = re.compile(r'\n[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S')
+CITE = re.compile(r'\b([A-Z][a-z]+(?: (?:&|and) [A-Z][a-z]+| et al\.))(?:,? \(?|, [A-Z][A-Za-z]* |,? \((?:[A-Z]+ )?)((?:19|20)\d\d)\b')
+
+def page_fails(rel, i, n, first=False):
+    "The checks of docs.fast.ai's look and of a phone's screen, for page `rel` (`i`: read at 1280 px, `n`: at 390 px)"
+    w, fails = f'{rel}:', []
+    for o in i['outputs']:  # fastprogress's console bars instead of fastai's epoch table
+        if m := PROGRESS.search(o['text']): fails.append(f'{w} [progress] progress-bar frames in an output: {m[0].strip()[:60]!r}'); break
+    for e in i['entries']:  # as docs.fast.ai: a class/def/property label, readable types, docs in a table, **kwargs described
+        if e['kind'] not in ('class', 'def', 'async def', 'property'): fails.append(f'{w} [api] {e["name"]}: no class/def/property label'); continue
+        if re.search(r':\s*NoneType\b', e['sig']): fails.append(f'{w} [api] {e["name"]}: a type written as NoneType in {e["sig"].strip()[:60]!r}')
+        if re.search(r',\s*#\s|\(\s*#\s', e['sig']): fails.append(f'{w} [api] {e["name"]}: parameter docs as comments in the signature')
+        if '**' in e['sig'] and not e['kw']: fails.append(f'{w} [api] {e["name"]}: **kwargs not described')
+    for b in i['boxes'] + n['boxes']: fails.append(f'{w} [scroll] {b}')
+    a = n.get('anchor')
+    if a and a['top'] < a['below'] - 1: fails.append(f'{w} [anchor] #{i["anchor"]} lands under a sticky bar at {NARROW} px ({a["top"]} < {a["below"]} px)')
+    for v in n.get('verdicts', []):
+        if v['wide'] or not v['first']: fails.append(f'{w} [verdict] at {NARROW} px the verdict table ' +
+                                                    ('runs off the screen' if v['wide'] else 'does not show the verdict first'))
+    for p in i['paras']:
+        if LIST_IN_P.search(p['text']): fails.append(f'{w} [list] a list rendered as one paragraph: {p["text"].strip()[:60]!r}')
+        if p['last'] and p['text'].strip().endswith(':'): fails.append(f'{w} [colon] a paragraph ends with a colon and nothing after it: {p["text"].strip()[-60:]!r}')
+    if not i['icon']: fails.append(f'{w} [favicon] no favicon')
+    if first:  # the sidebar, in reading order: a group's own page first, no group of one page ("Models › Models")
+        for sec in i['sections']:
+            if len(sec['pages']) == 1: fails.append(f'{w} [sidebar] a group of one page: {sec["title"]} › {sec["pages"][0]}')
+            if sec['title'] in sec['pages'][1:]: fails.append(f'{w} [sidebar] the group {sec["title"]} lists {sec["pages"][0]} before its own page')
+    return fails
+
+def citation_fails(info):
+    "One citation style for each paper: the same authors always with the same year"
+    years = {}
+    for rel, i in info.items():
+        for a, y in CITE.findall(i['prose']): years.setdefault(a, {}).setdefault(y, rel)
+    return [f'[citation] {a} cited with the years {", ".join(sorted(ys))} ({", ".join(sorted(set(ys.values())))})' for a, ys in years.items() if len(ys) > 1]
+
+SEARCH_UI_JS = """async () => { const box = document.getElementById('search'), out = document.getElementById('search-results');
+  box.focus(); box.value = 'FRN'; box.dispatchEvent(new Event('input'));
+  const r = out.getBoundingClientRect(), width = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+  const key = k => box.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}));
+  key('ArrowDown'); key('ArrowDown');
+  const act = [...out.querySelectorAll('a')].findIndex(a => a.classList.contains('active') || a.getAttribute('aria-selected') === 'true' || a === document.activeElement);
+  key('Escape');
+  return {width, left: r.left, right: r.right, vw: window.innerWidth, shown: r.width > 0, act, closed: out.hidden || !out.getBoundingClientRect().width}; }"""
+
+def search_ui_fails(site, rel='index.html'):
+    "At 390 px the search results stay on the screen, and the arrows, Enter and Escape work in them"
+    npg, w = site.ctx[NARROW][1], f'{rel}:'
+    npg.goto(site.base + rel, wait_until='load')
+    if not npg.locator('#search').count(): return []
+    r, fails = npg.evaluate(SEARCH_UI_JS), []
+    if r['width'] > NARROW or r['left'] < 0 or r['right'] > r['vw']:
+        fails.append(f'{w} [search-ui] at {NARROW} px the search results run off the screen ({r["left"]:.0f}..{r["right"]:.0f} px, page {r["width"]} px)')
+    if r['act'] != 1: fails.append(f'{w} [search-ui] the arrow keys do not move through the search results')
+    if not r['closed']: fails.append(f'{w} [search-ui] Escape does not close the search results')
+    npg.fill('#search', 'FRN'); npg.press('#search', 'Enter')
+    try: npg.wait_for_url(lambda u: u.split('#')[0] != site.base + rel, timeout=3000)
+    except Exception: fails.append(f'{w} [search-ui] Enter does not open a search result')
+    return fails
 
 SEARCH_JS = """async names => { const box = document.getElementById('search'), res = {};
   for (const n of names) { box.value = n; box.dispatchEvent(new Event('input'));
@@ -290,6 +406,34 @@ BREAKS = [  # (what, tag the check must report, page chooser, how)
      "const c = h.closest('.showdoc, section'); c.parentElement.append(c); }"),
     ('a page wider than 390 px', 'too-wide', 'any', (ADD_JS, '<div style="width: 600px; height: 4px"></div>')),
     ('an exported name missing from the search index', 'search', 'search', None),
+    ('fastprogress console bars in an output', 'progress', 'any', (ADD_JS, '<div class="cell"><div class="cell-output cell-output-stdout"><pre><code>'
+     '█\nepoch     train_loss  valid_loss  accuracy  time\nEpoch 1/1 : |██------| 6.45% [2/31 00:00&lt;00:01]</code></pre></div></div>')),
+    ('a class shown as a def with NoneType and comments', 'api', 'api', "() => { const h = document.querySelector('.doc-entry'); "
+     "for (let e = h.nextElementSibling; e && !e.matches('h2, h3, h4'); ) { const n = e.nextElementSibling; if (e.matches('.doc-signature, .doc-params')) e.remove(); e = n; } "
+     "h.insertAdjacentHTML('afterend', '<div class=\"sourceCode\"><pre><code>def X(\\n    n:int, # the size\\n    device:NoneType=None, # where\\n):</code></pre></div>'); }"),
+    ('**kwargs without a description', 'api', 'kwargs', "() => { for (const tr of document.querySelectorAll('.doc-params tr')) "
+     "if (tr.cells[0].textContent.trim().startsWith('**')) tr.cells[tr.cells.length - 1].textContent = ''; }"),
+    ('a wide table cut off, outside a scroll box', 'scroll', 'any', (ADD_JS, '<table><tr><td style="white-space: nowrap; min-width: 1600px">wide</td></tr></table>')),
+    ('a wide table that scrolls with no hint', 'scroll', 'any', (ADD_JS, '<style>.scroll-box.overflowing::before { content: none !important; }</style>'
+     '<div class="scroll-box"><table><tr><td style="white-space: nowrap; min-width: 1600px">wide</td></tr></table></div>')),
+    ('an anchor under the sticky bars', 'anchor', 'api', (ADD_JS, '<style>[id] { scroll-margin-top: 0 !important; } html { scroll-padding-top: 0 !important; }</style>')),
+    ('a verdict table that runs off a phone', 'verdict', 'verdict', (ADD_JS, '<style>table.stack, table.stack * { display: revert !important; } '
+     'table.stack td { white-space: nowrap; }</style>')),
+    ('a list rendered as one paragraph', 'list', 'any', (ADD_JS, '<p>The settings:\n- one\n- two</p>')),
+    ('a paragraph ending with a colon and nothing after', 'colon', 'any', (ADD_JS, '<p>The summary of the runs:</p>')),
+    ('build and machine talk in the text', 'noise', 'any', (ADD_JS, '<p>timed with no other job of ours running on the shared machine</p>')),
+    ('one paper cited with two years', 'citation', 'any', (ADD_JS, '<p>as in Ioffe &amp; Szegedy (2015), and Ioffe &amp; Szegedy, 2016</p>')),
+    ('a one-page group in the sidebar', 'sidebar', 'any', "() => { const a = [...document.querySelectorAll('#sidebar > ul > li.sidebar-item')].pop(); "
+     "a.outerHTML = `<li class=\"sidebar-section\"><div class=\"sidebar-section-title\">${a.textContent.trim()}</div><ul>${a.outerHTML}</ul></li>`; }"),
+    ('a group listing another page before its own', 'sidebar', 'any', "() => { const s = [...document.querySelectorAll('#sidebar .sidebar-section')]"
+     ".find(s => s.querySelectorAll(':scope > ul > li').length > 1 && [...s.querySelectorAll(':scope > ul > li > a')].some(a => a.textContent.trim() === "
+     "s.querySelector('.sidebar-section-title').textContent.trim())); const ul = s.querySelector(':scope > ul'); ul.append(ul.firstElementChild); }"),
+    ('no favicon', 'favicon', 'any', "() => document.querySelectorAll('link[rel~=icon]').forEach(l => l.remove())"),
+    ('search results wider than a phone', 'search-ui', 'any', lambda copy: (copy/'site_libs'/'site.css').write_text((copy/'site_libs'/'site.css').read_text() +
+     '\n#search-wrap { position: relative !important; } #search-results { position: absolute !important; left: 0 !important; right: auto !important;'
+     ' width: 26rem !important; max-width: none !important; }\n')),
+    ('no keyboard in the search results', 'search-ui', 'any', (ADD_JS, '<script>document.getElementById("search")'
+     '.addEventListener("keydown", e => e.stopImmediatePropagation(), true)</script>')),
 ]
 
 def selftest(br, site_dir, info, want, before=()):
@@ -333,9 +477,12 @@ def selftest(br, site_dir, info, want, before=()):
                     else:
                         f = copy/'search.json'
                         f.write_text(json.dumps([e for e in json.loads(f.read_text()) if names[0] not in e.get('title', '') + e.get('section', '')]))
+                elif choose == 'kwargs': rel = clean([p for p, i in info.items() if any(e['kw'] for e in i['entries'])])
+                elif choose == 'verdict': rel = clean([p for p, i in info.items() if i.get('narrow', {}).get('verdicts')])
                 if rel is None: bad.append(f'cannot test "{what}": no page to break'); continue
                 try:
-                    if isinstance(how, tuple): mutate(site, rel, *how)
+                    if callable(how): how(copy)
+                    elif isinstance(how, tuple): mutate(site, rel, *how)
                     elif isinstance(how, str): mutate(site, rel, how)
                 except Exception as e: bad.append(f'cannot test "{what}": breaking {rel} failed: {str(e).splitlines()[0]}'); continue
                 fails, _, _ = check_pages(site, [rel], w, follow=choose == 'link')
@@ -361,6 +508,11 @@ def builder_checks():
     md = bd.fix_markdown('---\n\n### FRN\n\n*over a (B, C, *spatial) input, `x * y`*', 'layers.html', ids, url, showdoc=True)
     if '(B, C, \\*spatial)' not in md or '`x * y`' not in md or '{#frn-class .doc-entry}' not in md:
         fails.append(f'[builder] show_doc markdown not fixed (star in the docstring, entry id): {md!r}')
+    frames = '█\repoch     train_loss  valid_loss  time    \n█\r\rEpoch 1/1 : |██------| 6.45% [2/31 00:00<00:01... 2.4]\r0         1.23        0.82        00:01     \n'
+    outs = bd.fit_outputs([{'output_type': 'stream', 'name': 'stdout', 'text': frames}])
+    if len(outs) != 1 or '<td>1.23</td>' not in outs[0].get('data', {}).get('text/html', '') or '█' in json.dumps(outs):
+        fails.append(f'[builder] fastprogress console text not made an epoch table: {outs}')
+    if '\n\n- one' not in bd.list_breaks('The settings:\n- one\n- two'): fails.append('[builder] a list after a paragraph line stays in the paragraph')
     return fails
 
 def main():
@@ -403,6 +555,11 @@ def main():
             if pg.locator('main img').count():
                 pg.locator('main img').first.scroll_into_view_if_needed()
                 pg.screenshot(path=str(docs/f'screenshot-{name}-plot.png'))
+        for rel in [p for p in ('index.html', 'layers.html#frntlu', 'reproductions.html') if p.split('#')[0] in pages]:  # both widths
+            for w in (WIDE, NARROW):
+                pg = site.ctx[w][1]
+                pg.goto(site.base + rel, wait_until='load')
+                pg.screenshot(path=str(docs/f'screenshot-{Path(rel.split("#")[0]).stem}-{w}.png'))
         if 'index.html' in pages and (docs/'site_libs'/'site.js').exists():  # the narrow screen's sidebar toggle opens the sidebar
             npg = site.ctx[NARROW][1]
             npg.goto(site.base + 'index.html', wait_until='load')

@@ -4,7 +4,9 @@
 With Quarto on PATH this runs what nbdev's own `nbdev-docs` runs (nbdev's processing into `_proc/`, then Quarto).
 On both routes the processed notebooks get the fixes of `fix_nb` first: every documented entry gets an id that no other
 id on its page equals without regard to case (`frn` and `FRN` -> `#frn`, `#frn-class`), every link whose text names an
-entry lands on it, no link is nested in another, and a `*` in a docstring stays a star.
+entry lands on it, no link is nested in another, and a `*` in a docstring stays a star. They also render each `show_doc`
+entry as docs.fast.ai does (a `class`/`def`/`property` label, the signature, a Type / Default / Details table from the
+docments comments), turn fastprogress's console text into fastai's HTML epoch table, and end a paragraph before a list.
 Everything else in this file is a small fallback that exists ONLY because Quarto cannot be installed offline (its PyPI
 package downloads the binary, and Debian has no package). The fallback keeps nbdev's part of the job: `proc_nbs` writes
 the processed notebooks to `_proc/` exactly as for Quarto (`#| hide` / `#| export` honoured, `show_doc` cells added and
@@ -16,7 +18,7 @@ when node/npm are missing). Plots appear only for notebooks saved with their out
 
 Usage: build_docs.py [--readme | --check-readme] [--fallback] [--quiet]
 """
-import argparse, base64, warnings, html, json, os, posixpath, re, shutil, subprocess, sys, time
+import argparse, base64, functools, warnings, html, json, os, posixpath, re, shutil, subprocess, sys, time
 from pathlib import Path
 import yaml
 
@@ -92,6 +94,172 @@ def directives(src):
     while lines and (m := DIR_RE.match(lines[0])): d[m[1]] = m[2].strip('"\''); lines.pop(0)
     return d, '\n'.join(lines).strip('\n')
 
+# ---------------------------------------------------------------- training outputs as fastai shows them
+BAR_FRAME_RE = re.compile(r'^\s*(?:█+|\S[^|\n]*:\s*\|[█\-]*\|.*\d%.*|[\w ]*\d+/\d+ :\s*)?\s*$')
+EPOCH_HDR_RE = re.compile(r'^epoch(?: {2,}\S+)+ *$')
+
+def console_lines(txt):
+    """The lines of stream text `txt` as they are left on a notebook's page, without fastprogress's console frames:
+    each `\\r` starts a frame that the next one overwrites, so a line keeps its last frame; bars (`Epoch 1/1 : |██--| 6.45% [2/31 …]`), their blank
+    frames and the lone `█` are dropped, every other frame is kept"""
+    res = []
+    for line in txt.split('\n'):
+        segs = line.split('\r')
+        if len(segs) == 1: res.append(line); continue
+        res += [s for s in segs if not BAR_FRAME_RE.match(s)][-1:]
+    return res
+
+def epoch_tables(txt):
+    """Split stream text into `('text', str)` and `('table', header, rows)` parts: fastai's console epoch table
+    (`epoch  train_loss  valid_loss ...` then one line per epoch), which its notebook progress shows as an HTML table"""
+    lines, parts, buf = console_lines(txt), [], []
+    k = 0
+    while k < len(lines):
+        l = lines[k]
+        if EPOCH_HDR_RE.match(l.strip()):
+            hdr, rows = l.split(), []
+            while k + 1 < len(lines) and len(c := lines[k + 1].split()) == len(hdr) and c[0].isdigit(): rows.append(c); k += 1
+            if rows:
+                if buf: parts.append(('text', '\n'.join(buf))); buf = []
+                parts.append(('table', hdr, rows))
+        else: buf.append(l)
+        k += 1
+    if '\n'.join(buf).strip(): parts.append(('text', '\n'.join(buf)))
+    return parts
+
+def epoch_table_html(hdr, rows):
+    "fastai's HTML epoch table (what `ProgressCallback` shows in a notebook)"
+    th = ''.join(f'<th>{html.escape(h)}</th>' for h in hdr)
+    trs = ''.join('<tr>' + ''.join(f'<td>{html.escape(c)}</td>' for c in r) + '</tr>' for r in rows)
+    return f'<table border="1" class="dataframe progress-table">\n<thead><tr style="text-align: left;">{th}</tr></thead>\n<tbody>{trs}</tbody>\n</table>'
+
+# ---------------------------------------------------------------- API entries as on docs.fast.ai (both routes)
+SHOWDOC_CALL_RE = re.compile(r'^\s*show_doc\(', re.M)
+
+@functools.lru_cache(None)
+def lib_namespace(module=''):
+    "The names of every module of the library (nbdev's `_modidx`), with those of `module` (the page's own) last"
+    from nbdev.config import get_config
+    import importlib
+    ns, f = {}, get_config().lib_path/'_modidx.py'
+    if not f.exists(): return ns
+    d = {}; exec(f.read_text(), d)
+    mods = list(d['d']['syms']) + ([module] if module else [])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for m in mods:
+            try: ns.update(vars(importlib.import_module(m)))
+            except Exception: pass
+    return ns
+
+def type_str(anno):
+    "A readable annotation: `int`, `float | Tensor`, `Callable` (no `typing.`, no module paths of torch's classes)"
+    from fastcore.docments import _type_str
+    s = _type_str(anno)
+    return re.sub(r'\b(?:typing|torch\.nn\.modules\.\w+|torch|fastai\.[\w.]+|fastcore\.[\w.]+|collections\.abc|pathlib)\.(?=\w)', '', s)
+
+def kwargs_target(fn):
+    "Where `fn` passes its `**kwargs` on (the callee of the first call with `**kwargs` in its source), or None"
+    import ast as _ast, inspect, textwrap
+    try: tree = _ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError): return None
+    for n in _ast.walk(tree):
+        if isinstance(n, _ast.Call) and any(k.arg is None and isinstance(k.value, _ast.Name) and k.value.id == 'kwargs' for k in n.keywords):
+            try: return _ast.unparse(n.func)
+            except Exception: return None
+    return None
+
+def cell_md(s):
+    "Text for one cell of a markdown pipe table"
+    return re.sub(r'(?<!\\)\|', r'\\|', str(s)).replace('\n', ' ')
+
+def code_span(s):
+    n = max([0] + [len(m) for m in re.findall(r'`+', s)]) + 1
+    pad = ' ' if s.startswith('`') or s.endswith('`') else ''
+    return f"{'`'*n}{pad}{s}{pad}{'`'*n}"
+
+def doc_entry_md(sym, name=None, title_level=3, head=None):
+    """The markdown of one API entry as docs.fast.ai shows it: nbdev's `show_doc` heading and source link, a `class`/`def`/
+    `property` label, the signature with the annotations written in the code (no `device:NoneType=None`), the docstring,
+    and nbdev's Type / Default / Details table from the docments comments, `**kwargs` included. `head`: nbdev's rule, source
+    link and heading, as `show_doc` wrote them when the notebook was processed"""
+    import inspect
+    from inspect import Parameter
+    from fastcore.docments import docments, _fmt_default, _ital_first
+    from nbdev.showdoc import BasicMarkdownRenderer
+    r = BasicMarkdownRenderer(sym, name=name, title_level=title_level)
+    head = (head or r._repr_markdown_().split('```python', 1)[0]).rstrip() + '\n\n'
+    obj = r.sym
+    kind = ('property' if isinstance(sym, property) else 'class' if inspect.isclass(obj) else
+            'async def' if inspect.iscoroutinefunction(obj) else 'def')
+    fn = obj.__init__ if inspect.isclass(obj) else obj
+    try: sig = inspect.signature(obj)
+    except (TypeError, ValueError): sig = None
+    try: dm = docments(obj, full=True, args_kwargs=True)
+    except Exception: dm = {}
+    params = [p for p in (sig.parameters.values() if sig else []) if p.name not in ('self', 'cls') or kind == 'property']
+    if kind == 'property': params = []
+    parts, star, prev = [], False, None
+    for p in params:
+        if prev == Parameter.POSITIONAL_ONLY and p.kind != prev: parts.append('/')
+        if p.kind == Parameter.KEYWORD_ONLY and not star: parts.append('*'); star = True
+        if p.kind == Parameter.VAR_POSITIONAL: star = True
+        pre = '*' if p.kind == Parameter.VAR_POSITIONAL else '**' if p.kind == Parameter.VAR_KEYWORD else ''
+        parts.append(pre + p.name + (f':{type_str(p.annotation)}' if p.annotation is not Parameter.empty else '')
+                     + (f'={_fmt_default(p.default)}' if p.default is not Parameter.empty else ''))
+        prev = p.kind
+    if prev == Parameter.POSITIONAL_ONLY: parts.append('/')
+    ret = sig.return_annotation if sig else Parameter.empty
+    sig_s = r.nm if kind == 'property' else f"{r.nm}({', '.join(parts)})"
+    if ret is not Parameter.empty and ret is not None: sig_s += f'{":" if kind == "property" else " ->"} {type_str(ret)}'
+    md = head + f'::: {{.doc-signature}}\n[{kind}]{{.doc-kind}} {code_span(sig_s)}\n:::\n\n'
+    if r.docs: md += _ital_first(r.docs) + '\n\n'
+    rows = []
+    for p in params:
+        d = (dm.get(p.name) or {}).get('docment') or ''
+        if p.kind == Parameter.VAR_KEYWORD and not d:
+            to = getattr(fn, '__delwrap__', None)
+            t = getattr(to, '__qualname__', None) or kwargs_target(fn)
+            d = f'passed on to `{t}`' if t else 'passed on'
+        pre = '*' if p.kind == Parameter.VAR_POSITIONAL else '**' if p.kind == Parameter.VAR_KEYWORD else ''
+        rows.append([code_span(pre + p.name), cell_md(type_str(p.annotation)) if p.annotation is not Parameter.empty else '',
+                     code_span(_fmt_default(p.default)) if p.default is not Parameter.empty else '', cell_md(d)])
+    rd = (dm.get('return') or {}).get('docment') or ''
+    if rows and (any(r_[3] for r_ in rows) or rd):
+        if kind != 'class' and (rd or ret not in (Parameter.empty, None)):
+            rows.append(['**Returns**', cell_md(type_str(ret)) if ret is not Parameter.empty else '', '', cell_md(rd)])
+        tbl = ['|   | **Type** | **Default** | **Details** |', '|---|---|---|---|'] + ['| ' + ' | '.join(x) + ' |' for x in rows]
+        md += '::: {.doc-params}\n' + '\n'.join(tbl) + '\n:::\n'
+    return md
+
+def showdoc_call(src):
+    "The arguments of the `show_doc(...)` call that ends a cell's source: (expression source of sym, {keyword: value})"
+    import ast as _ast
+    try: tree = _ast.parse(directives(src)[1])
+    except SyntaxError: return None
+    last = tree.body[-1] if tree.body else None
+    if not (isinstance(last, _ast.Expr) and isinstance(last.value, _ast.Call) and getattr(last.value.func, 'id', '') == 'show_doc'
+            and last.value.args): return None
+    try: kw = {k.arg: _ast.literal_eval(k.value) for k in last.value.keywords}
+    except ValueError: return None
+    return _ast.unparse(last.value.args[0]), kw
+
+def render_entries(nb, module=''):
+    "Replace the markdown of each `show_doc` output of processed notebook `nb` with `doc_entry_md`'s; an entry that cannot be resolved keeps nbdev's"
+    for c in nb['cells']:
+        if c['cell_type'] != 'code' or not SHOWDOC_CALL_RE.search(src := ''.join(c.get('source', ''))): continue
+        call = showdoc_call(src)
+        outs = [o for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {})]
+        if not call or len(outs) != 1: continue
+        old = ''.join(outs[0]['data']['text/markdown'])
+        if not (h := SHOWDOC_H_RE.search(old)): continue
+        try:
+            sym = eval(call[0], dict(lib_namespace(module)))
+            md = doc_entry_md(sym, **{k: v for k, v in call[1].items() if k in ('name', 'title_level')}, head=old[:h.end()])
+        except Exception as e:
+            log(f'WARNING: show_doc({call[0]}) rendered as nbdev renders it ({type(e).__name__}: {e})'); continue
+        outs[0]['data']['text/markdown'] = md
+
 # ---------------------------------------------------------------- fixes to nbdev's markdown (both routes, Quarto and fallback)
 SHOWDOC_SRC_RE = re.compile(r'^\s*show_doc\(', re.M)
 SHOWDOC_H_RE = re.compile(r'^(#{2,4}) +(\S+?)(?: +\{[^}\n]*\})? *$', re.M)
@@ -134,6 +302,23 @@ def outside_code(text, fn):
         elif k % 3 == 1: out.append(part)
     return ''.join(out)
 
+LIST_ITEM_RE = re.compile(r'^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S')
+PARA_LINE_RE = re.compile(r'^ {0,3}[^\s#>|:<`~\-*+=]')
+
+def list_breaks(md):
+    """A blank line before each list that follows a paragraph line: a notebook's markdown (CommonMark, as Jupyter shows
+    it) lets a list interrupt a paragraph, pandoc's markdown (both routes) would make it part of the paragraph"""
+    out, fence_ = [], None
+    for line in md.split('\n'):
+        if m := re.match(r'^ {0,3}(`{3,}|~{3,})', line):
+            fence_ = None if fence_ and m[1].startswith(fence_) else fence_ or m[1]
+        elif (not fence_ and out and LIST_ITEM_RE.match(line) and PARA_LINE_RE.match(out[-1]) and not LIST_ITEM_RE.match(out[-1])
+              and not re.match(r'^ {0,3}\d{1,9}[.)]', line) or (not fence_ and out and re.match(r'^ {0,3}1[.)][ \t]+\S', line)
+              and PARA_LINE_RE.match(out[-1]) and not LIST_ITEM_RE.match(out[-1]))):
+            out.append('')
+        out.append(line)
+    return '\n'.join(out)
+
 def fix_markdown(md, here, ids, doc_url, showdoc=False, used=None):
     """nbdev's markdown made right for readers: links to an entry land on it (case-aware ids), no link nested in
     another (nbdev links code inside a hand-written link's text), and a docstring's `*` (as in `(B, C, *spatial)`)
@@ -175,11 +360,36 @@ def flagged(d):
     from nbdev.config import get_config
     return [k for k in d if k in get_config().tst_flags.split() and str(d[k]).lower() != 'false']
 
+def page_module(here):
+    "The library module whose entries nbdev's index (`_modidx`) puts on page `here`, or ''"
+    from nbdev.config import get_config
+    f = get_config().lib_path/'_modidx.py'
+    if not f.exists(): return ''
+    d = {}; exec(f.read_text(), d)
+    return next((m for m, syms in d['d']['syms'].items() for v in syms.values()
+                 if (v[0] if isinstance(v, (tuple, list)) else v).split('#')[0] == here), '')
+
+def fit_outputs(outs):
+    "A code cell's outputs with fastprogress's console text made what fastai shows in a notebook: no bars, the epoch table as HTML"
+    res = []
+    for o in outs:
+        if o.get('output_type') != 'stream' or not ('\r' in (t := ''.join(o.get('text', ''))) or re.search(r'^epoch {2,}\S', t, re.M)):
+            res.append(o); continue
+        for part in epoch_tables(ANSI_RE.sub('', t)):
+            if part[0] == 'table': res.append({'output_type': 'display_data', 'metadata': {}, 'data': {
+                'text/html': epoch_table_html(*part[1:]), 'text/plain': '\n'.join('  '.join(r) for r in [part[1], *part[2]])}})
+            elif part[1].strip(): res.append({**o, 'text': part[1].strip('\n') + '\n'})
+    return res
+
 def fix_nb(nb, here, ids, doc_url):
-    "Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place; mark flagged cells"
+    """Apply `fix_markdown` to a processed notebook's markdown cells and `show_doc` outputs, in place, after rendering the
+    `show_doc` outputs as docs.fast.ai's entries (`render_entries`); training outputs as fastai shows them (`fit_outputs`);
+    mark flagged cells"""
+    render_entries(nb, page_module(here))
     used = set()
     for c in nb['cells']:
-        if c['cell_type'] == 'markdown': c['source'] = fix_markdown(''.join(c['source']), here, ids, doc_url)
+        if c['cell_type'] == 'code' and c.get('outputs'): c['outputs'] = fit_outputs(c['outputs'])
+        if c['cell_type'] == 'markdown': c['source'] = fix_markdown(list_breaks(''.join(c['source'])), here, ids, doc_url)
         elif c['cell_type'] == 'code':
             d, _ = directives(''.join(c.get('source', '')))
             if (f := flagged(d)) and 'classes' not in d:  # a class on the cell, for Quarto too: a flagged cell may have no output
@@ -240,7 +450,7 @@ class Page:
     def output_md(self, o, i, j, asis):
         "Markdown for one output, in the div classes Quarto gives it"
         kind = o['output_type']
-        if kind == 'stream':
+        if kind == 'stream':  # (fastprogress's console text is already fastai's epoch table: `fit_outputs`)
             txt = ANSI_RE.sub('', ''.join(o.get('text', '')))
             if not txt.strip(): return ''
             return txt if asis else self.div(fence(txt), f'.cell-output .cell-output-{o.get("name", "stdout")}')
@@ -327,6 +537,41 @@ def fix_link(url, page, hrefs, doc_url):
     rel = posixpath.relpath(path or page.href, posixpath.dirname(page.href) or '.')
     return rel + (f'#{frag}' if frag else '')
 
+def plain(node):
+    "The text of a pandoc AST node"
+    out = []
+    def fn(n):
+        if n.get('t') == 'Str': out.append(n['c'])
+        elif n.get('t') in ('Space', 'SoftBreak', 'LineBreak'): out.append(' ')
+        elif n.get('t') == 'Code': out.append(n['c'][1])
+    walk([node] if isinstance(node, dict) else node, fn)
+    return ''.join(out)
+
+def boxed_tables(ast):
+    """Wrap every table (pandoc's, and raw HTML ones such as a DataFrame's) in a `.scroll-box` that scrolls sideways
+    (`site.js` shows a hint on the ones that overflow). A table of claims and verdicts, or of 4+ columns of text, also
+    becomes `.stack`: on a phone each row is a card, the verdict first, every cell labelled by its column (`data-label`)"""
+    def fn(n):
+        if n.get('t') == 'RawBlock' and n['c'][0] == 'html' and '<table' in n['c'][1] or n.get('t') == 'Table':
+            if n['t'] == 'Table': stack_table(n)
+            return {'t': 'Div', 'c': [['', ['scroll-box'], []], [n]]}
+    walk(ast['blocks'], fn)
+
+def stack_table(t):
+    "Mark pandoc Table `t` `.stack` when its rows read better as cards on a phone (see `boxed_tables`)"
+    attr, _, specs, thead, tbodies, _ = t['c']
+    heads = [plain(c[4]).strip() for r in thead[1][-1:] for c in r[1]]
+    rows = [r for b in tbodies for r in b[3]]
+    cells = [plain(c[4]).strip() for r in rows for c in r[1]]
+    verdict = [k for k, h in enumerate(heads) if h.lower() == 'verdict']
+    if not heads or not rows or not (verdict or len(heads) >= 4 and sum(map(len, cells)) / max(1, len(cells)) > 25): return
+    attr[1].append('stack')
+    for spec in specs: spec[1] = {'t': 'ColWidthDefault'}  # the browser sizes the columns by their text, not pandoc by its source lines
+    for r in rows:
+        for k, c in enumerate(r[1]):
+            if k < len(heads) and heads[k]: c[0][2].append(['data-label', heads[k]])
+            if k in verdict: c[0][1].append('verdict')
+
 def katex_render(exprs):
     "Render `[(tex, display)]` to HTML with KaTeX under node; None when node or the npm package can't be had"
     if not exprs: return []
@@ -375,14 +620,16 @@ def render_pages(pages, doc_url, ids=None):
             if n.get('t') == 'Math': maths.append((n, p))
         walk(ast['blocks'], fn)
         unique_ids(ast)
+        boxed_tables(ast)
         asts.append(ast)
     rendered = katex_render([(n['c'][1], n['c'][0]['t'] == 'DisplayMath') for n, _ in maths])
     if rendered is None: log('node/npm or KaTeX unavailable: math rendered as MathML by pandoc')
     for k, (n, p) in enumerate(maths if rendered is not None else []):
         out, err = rendered[k]
         if err: log(f'WARNING {p.rel}: KaTeX could not render ${n["c"][1]}$: {err}')
+        if n['c'][0]['t'] == 'DisplayMath': out = f'<span class="scroll-box math-box">{out}</span>'  # wide equations scroll
         n['t'], n['c'] = 'RawInline', ['html', out]
-    hl = ['--syntax-highlighting=pygments', '--mathml']
+    hl = ['--syntax-highlighting=pygments', '--mathml', '--wrap=preserve']  # a paragraph's lines as written: the browser test reads them
     return {p.href: pandoc(['-f', 'json', '-t', 'html5', *hl], json.dumps(a)) for p, a in zip(pages, asts)}, rendered is not None
 
 # ---------------------------------------------------------------- the sidebar and the page template
@@ -396,7 +643,8 @@ def sidebar_tree(pages):
         for e in ([contents] if isinstance(contents, str) else contents or []):
             if isinstance(e, dict) and 'section' in e:
                 sub = items(e.get('contents', []))
-                if sub: res.append((e['section'], sub))
+                if len(sub) == 1 and not isinstance(sub[0], tuple): res += sub  # a one-page group is its page (no "Models › Models")
+                elif sub: res.append((e['section'], sub))
                 continue
             href = e.get('href') if isinstance(e, dict) else e
             found = sorted(r for r in by_rel if Path(r).match(href)) if any(ch in href for ch in '*?[') else [href] * (href in by_rel)
@@ -442,6 +690,7 @@ TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} – {site}</title>
 <meta name="description" content="{desc}">
+<link rel="icon" href="{root}favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{root}site_libs/site.css">
 <link rel="stylesheet" href="{root}styles.css">{katex}
 <script defer src="{root}site_libs/search.js"></script>
@@ -511,6 +760,7 @@ def copy_assets(katex):
     (libs/'site.css').write_text(hl)
     shutil.copy(ROOT/'tools'/'docs_site.js', libs/'site.js')
     shutil.copy(NBS/'styles.css', DOCS/'styles.css')
+    shutil.copy(ROOT/'tools'/'favicon.svg', DOCS/'favicon.svg')
     if katex:
         src = KATEX_DIR/'node_modules'/'katex'/'dist'
         (libs/'katex'/'fonts').mkdir(parents=True, exist_ok=True)
@@ -594,6 +844,7 @@ def build_quarto():
         href = fm.get('output-file') and posixpath.join(posixpath.dirname(rel), fm['output-file']) or html_name(rel)
         new = json.dumps(fix_nb(nb, href, ids, doc_url), indent=1, ensure_ascii=False)
         if new != p.read_text(): mt = cache.stat().st_mtime; p.write_text(new); os.utime(cache, (mt, mt))
+    shutil.copy(ROOT/'tools'/'favicon.svg', cache/'favicon.svg')  # `website: favicon` of nbs/_quarto.yml
     render_quarto(cache, cache/cfg.doc_path.name, n_workers=n)
     shutil.rmtree(cfg.doc_path, ignore_errors=True)
     shutil.move(str(cache/cfg.doc_path.name), str(cfg.config_path))

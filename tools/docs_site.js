@@ -14,6 +14,9 @@
       const open = side.classList.toggle('open');
       tog.setAttribute('aria-expanded', String(open));
     });
+    // wide tables and equations scroll in their own box (the builder's `.scroll-box`); the ones that overflow show a hint
+    const boxes = () => document.querySelectorAll('main .scroll-box').forEach(b => b.classList.toggle('overflowing', b.scrollWidth > b.clientWidth + 1));
+    boxes(); window.addEventListener('resize', boxes); window.addEventListener('load', boxes);
     const box = document.getElementById('search'), out = document.getElementById('search-results');
     if (!box || !window.SEARCH) return;
     const esc = s => s.replace(/[&<>"]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]));
@@ -35,5 +38,17 @@
       out.hidden = false;
     });
     document.addEventListener('click', ev => { if (!ev.target.closest('#search-wrap')) out.hidden = true; });
+    // keyboard: arrows move through the results, Enter opens the chosen one (the first by default), Escape closes them
+    let cur = -1;
+    const mark = k => { const as = [...out.querySelectorAll('a')]; if (!as.length) return;
+      cur = (k + as.length) % as.length; as.forEach((a, j) => a.classList.toggle('active', j === cur));
+      as[cur].scrollIntoView({block: 'nearest'}); box.setAttribute('aria-activedescendant', as[cur].id); };
+    box.addEventListener('input', () => { cur = -1; out.querySelectorAll('a').forEach((a, j) => { a.id = `search-hit-${j}`; a.setAttribute('role', 'option'); }); });
+    box.addEventListener('keydown', ev => {
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') { if (out.hidden) return; ev.preventDefault(); mark(cur + (ev.key === 'ArrowDown' ? 1 : -1)); }
+      else if (ev.key === 'Enter') { const a = out.querySelectorAll('a')[Math.max(cur, 0)]; if (a && !out.hidden) { ev.preventDefault(); window.location.href = a.href; } }
+      else if (ev.key === 'Escape') { out.hidden = true; cur = -1; box.blur(); }
+    });
+    out.setAttribute('role', 'listbox');
   });
 })();
