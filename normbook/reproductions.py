@@ -29,7 +29,7 @@ __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', '
            'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts',
            'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_model', 'gamma_stats', 'bn_only_verdicts',
            'bnet_runs', 'bnet_last', 'bnet_model', 'bnet_verdicts', 'verdict_summary', 'summary_markdown',
-           'plot_budget_trends']
+           'summary_compact_markdown', 'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -435,6 +435,15 @@ def summary_markdown(tab:pd.DataFrame) -> str:
         cells = [f'[{md_escape(r.experiment)}]({r.page})' if first else '', *(md_escape(r[c]) for c in COLUMNS[:-1]), f'**{md_escape(r[COLUMNS[-1]])}**', md_escape(r[HOLM])]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+# %% ../nbs/08c_reproductions.ipynb #r045d
+def summary_compact_markdown(tab:pd.DataFrame, full:str='08c_reproductions.ipynb#the-summary') -> str:
+    "`verdict_summary`'s table as claim → verdict, each experiment linked to its page on its first row, and a link to `full`"
+    lines = ['| experiment | claim | verdict |', '|---|---|---|']
+    for i, r in tab.iterrows():
+        first = i == tab.index[0] or tab.experiment[i - 1] != r.experiment
+        lines.append(f"| {f'[{md_escape(r.experiment)}]({r.page})' if first else ''} | {md_escape(r.claim)} | **{md_escape(r.verdict)}** |")
+    return '\n'.join(lines) + f'\n\nThe full table, with the numbers of the papers, the effects with their intervals and the family-wise column, is on [Reproductions]({full}).'
 
 # %% ../nbs/08c_reproductions.ipynb #b015
 BUDGET_PAIRS = dict(  # each grid's verdict comparisons: a, b and the paper's effect (None: a direction only)

@@ -195,7 +195,9 @@ def verdict_table(rows:list[dict]) -> pd.DataFrame:
         if set(r) != {*COLUMNS, 'p'}: raise ValueError(f"verdict_table expected rows from verdict_row with keys {COLUMNS} and 'p', got {sorted(r)}")
     return pd.DataFrame(list(rows), columns=[*COLUMNS, 'p'])
 
-def md_escape(s) -> str: return str(s).replace('|', '\\|').replace('\n', ' ')
+def md_escape(s) -> str:
+    "`s` as text for one markdown table cell: `|` escaped, line breaks as spaces"
+    return str(s).replace('|', '\\|').replace('\n', ' ')
 
 def verdict_markdown(rows:list[dict]) -> str:
     "The verdict table as a markdown table, the verdicts in bold"
