@@ -34,9 +34,10 @@ from .distributed import setup_distrib, distrib_ctx_for, distrib_record, barrier
 
 # %% auto #0
 __all__ = ['QUICK_SIZES', 'DATASETS', 'SCHEDULES', 'OPTIMIZERS', 'PRECISIONS', 'METRICS', 'Experiment', 'get_data', 'build_model',
-           'lr_schedule', 'RunStats', 'RunBar', 'get_opt_func', 'CreateGraph', 'Precision', 'make_learner',
-           'check_writable', 'run', 'expand', 'check_experiments', 'append_result', 'read_results', 'sweep', 'tune_lr',
-           'results_path', 'report', 'show_table', 'compare', 'plot_results', 'plot_curves']
+           'lr_schedule', 'RunStats', 'RunBar', 'bars_visible', 'EpochLines', 'get_opt_func', 'CreateGraph',
+           'Precision', 'make_learner', 'check_writable', 'run', 'expand', 'check_experiments', 'append_result',
+           'read_results', 'sweep', 'tune_lr', 'results_path', 'report', 'show_table', 'compare', 'plot_results',
+           'plot_curves']
 
 # %% ../nbs/08_experiments.ipynb #c006
 QUICK_SIZES = dict(fashion_mnist=(4000, 2000), cifar10=(5000, 1000), imagenette=(2000, 500))
@@ -221,6 +222,30 @@ class RunBar(Callback):
         self.pbar.update(self.iter + 1)
         if hasattr(self.learn, 'smooth_loss'): self.pbar.comment = f'loss {self.smooth_loss.item():.4f}'
 
+# %% ../nbs/08_experiments.ipynb #pl01
+def bars_visible() -> bool:
+    "Whether progress bars can be seen: in a notebook, or with standard output on a terminal"
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    try: tty = sys.stdout.isatty()
+    except (AttributeError, ValueError): tty = False  # a closed or replaced stdout
+    return bool(IN_NOTEBOOK or tty)
+
+class EpochLines(Callback):
+    "One plain line per epoch with its losses and metrics, in place of progress bars where none can be seen"
+    order = ProgressCallback.order
+    def before_fit(self): self.n = self.n_epoch
+    def after_epoch(self):
+        names, vals = self.recorder.metric_names[1:], self.recorder.log[1:]
+        parts = [f'{n} {v:.4f}' if isinstance(v, float) else f'{n} {v}' for n, v in zip(names, vals)]
+        print(f"epoch {self.epoch + 1}/{self.n}  " + '  '.join(parts), flush=True)
+
+def _set_progress(learn, progress):
+    "Give `learn` the progress display that `run`'s `progress` asks for"
+    if progress is True and not bars_visible(): progress = 'lines'  # no one can see bars: a line per epoch
+    if progress is not True: learn.remove_cb(ProgressCallback)
+    if progress == 'lines': learn.add_cb(EpochLines())
+    elif progress is not True and progress is not False: learn.add_cb(RunBar(progress))
+
 # %% ../nbs/08_experiments.ipynb #o02
 def _po():
     try: import pytorch_optimizer as po
@@ -304,7 +329,7 @@ def check_writable(
 # %% ../nbs/08_experiments.ipynb #c030
 def run(
     exp:Experiment, # what to train
-    progress:bool|object=True, # fastai's progress bar; `False`: none; a fastprogress master bar: bars under it
+    progress:bool|str|object=True, # fastai's progress bar (where none can be seen: 'lines'); 'lines': a plain line per epoch; `False`: none; a fastprogress master bar: bars under it
     device=None, # a torch device; `None`: the GPU when there is one
     model_fn=build_model, # `model_fn(exp, c_in, n_out)` returns the network
     cbs:list|None=None, # more fastai callbacks
@@ -313,6 +338,7 @@ def run(
     measure=None, # `measure(learn)` returns a dict of more results (e.g. statistics of the trained model)
 ) -> dict:
     "Train `exp` with a fastai `Learner` and return its settings and results as a flat dict"
+    if isinstance(progress, str) and progress != 'lines': raise ValueError(f"run: progress must be True, False, 'lines' or a master bar, got {progress!r}")
     if save is not None: check_writable(save, 'save')  # the paths first: nothing is loaded for a run that cannot finish
     sd = None if load is None else _state_dict(load)
     set_seed(exp.seed)
@@ -322,8 +348,7 @@ def run(
     model = model_fn(exp, c_in, dls.c)
     if sd is not None: _load_weights(model, sd, load)
     learn = make_learner(exp, dls, model, cbs=[stats := RunStats(), *_norm_cbs(exp), *(cbs or [])])
-    if progress is not True: learn.remove_cb(ProgressCallback)
-    if progress not in (True, False): learn.add_cb(RunBar(progress))
+    _set_progress(learn, progress)
     t0 = time.perf_counter()
     with distrib_ctx_for(learn, exp.sync_bn), learn.no_logging():
         _fit(learn, exp)
@@ -557,7 +582,7 @@ def sweep(
     done = _done(results)
     todo = [e for e in exps if e.key not in done]
     if len(todo) < len(exps) and is_main(): print(f"{results}: {len(exps) - len(todo)} of {len(exps)} runs already done, {len(todo)} to go")
-    mbar = master_bar(todo) if progress and todo and is_main() else None
+    mbar = master_bar(todo) if progress and todo and is_main() and bars_visible() else None
     busy = [(e, r) for e in (mbar if mbar is not None else todo) if isinstance(r := _sweep_one(e, results, mbar, on_error, **kwargs), str)]
     for e, why in busy: print(f"run {_label(e)} is {why}: waiting for it", flush=True)
     while busy:

@@ -22,8 +22,8 @@ def _ssum(t:Tensor, dims:tuple) -> Tensor:
 
 # %% ../nbs/01_fast.ipynb #c013
 def _branch_free(x:Tensor) -> bool:
-    "Whether to skip the overflow checks for `x`: on CUDA they would wait for the GPU, under `torch.compile` break the graph"
-    return x.is_cuda or torch.compiler.is_compiling()
+    "Whether to skip the overflow checks for `x`: on CUDA they would wait for the GPU, under `torch.compile` break the graph, on the meta device fail"
+    return x.is_cuda or x.is_meta or torch.compiler.is_compiling()
 
 def _norm(x:Tensor, dims:tuple, sd:torch.dtype) -> Tensor:
     "`sqrt(sum(x²))` over `dims` in `sd`: `vector_norm` (one read) when `x` is contiguous, else a square-and-sum"

@@ -47,11 +47,14 @@ def paired_diff(
     by:str='name', # the column that labels the settings
     metric:str='test_acc', # the result compared
 ) -> dict:
-    "`metric` of setting `a` minus setting `b`, paired over seeds: `mean`, `ci95`, `n` and more; `{}` when either has no runs"
+    "`metric` of setting `a` minus setting `b`, paired over seeds: `mean`, `ci95`, `n`, `steps` (`a`'s budget) and more; `{}` without runs"
     if runs.empty or by not in runs: return {}
     d = runs[runs[by].isin([a, b])]
     if not {a, b} <= set(d[by]): return {}
-    return compare(d, baseline=b, by=by, metric=metric).loc[a].to_dict()
+    res = compare(d, baseline=b, by=by, metric=metric).loc[a].to_dict()
+    has = lambda r: all(pd.notna(r.get(k)) for k in ('n_train', 'bs', 'epochs'))
+    steps = {budget_steps(r) for r in d[d[by] == a].to_dict('records') if has(r)}
+    return res | (dict(steps=steps.pop()) if len(steps) == 1 else {})
 
 # %% ../nbs/08c_reproductions.ipynb #r011
 def tuned_runs(
@@ -341,7 +344,7 @@ def _bn_only_paired(final:pd.DataFrame, a:dict, b:dict, metric:str='test_acc') -
     if final.empty: return {}
     pick = lambda sel: final[np.logical_and.reduce([final[k] == v for k, v in sel.items()])].assign(arm=str(sel))
     d = pd.concat([pick(a), pick(b)])
-    return paired_diff(d[['arm', 'model', 'seed', metric]], str(a), str(b), by='arm', metric=metric)
+    return paired_diff(d[['arm', 'model', 'seed', metric, *(c for c in ('n_train', 'bs', 'epochs') if c in d)]], str(a), str(b), by='arm', metric=metric)
 
 # %% ../nbs/08c_reproductions.ipynb #r034
 def bn_only_verdicts(results) -> list[dict]:
