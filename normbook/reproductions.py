@@ -23,13 +23,13 @@ from .models import get_model, ResBlock
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS',
-           'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BN_ONLY_MODES', 'BNET_LRS',
-           'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff', 'tuned_runs', 'tuned_lrs',
-           'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables', 'budget_effect',
-           'batch_size_setting', 'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts',
-           'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs', 'bn_only_model', 'gamma_stats', 'bn_only_verdicts',
-           'bnet_runs', 'bnet_last', 'bnet_model', 'bnet_verdicts', 'verdict_summary', 'summary_markdown',
-           'summary_compact_markdown', 'plot_budget_trends']
+           'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'ABLATION_SINGLE', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
+           'BN_ONLY_MODES', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff',
+           'tuned_runs', 'single_budget', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs',
+           'budget_plan', 'budget_tables', 'budget_effect', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs',
+           'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs',
+           'bn_only_model', 'gamma_stats', 'bn_only_verdicts', 'bnet_runs', 'bnet_last', 'bnet_model', 'bnet_verdicts',
+           'verdict_summary', 'summary_markdown', 'summary_compact_markdown', 'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -67,6 +67,12 @@ def tuned_runs(
     if runs.empty: return runs, runs
     tune = runs[(runs.seed == tune_seed) & runs.lr.isin(lrs)].sort_values('lr')
     return runs[runs.seed.isin(seeds) & (runs.lr == runs['name'].map(tuned_lrs(tune, lrs, tune_seed)))], tune
+
+def single_budget(runs:pd.DataFrame, **design) -> pd.DataFrame:
+    "The runs made with every setting of `design` (a page's single-budget design); a setting a run does not record is not checked"
+    if runs.empty: return runs
+    ok = [runs[k].isna() | (runs[k] == v) if k in runs else pd.Series(True, index=runs.index) for k, v in design.items()]
+    return runs[np.logical_and.reduce(ok)] if ok else runs
 
 def tuned_lrs(runs:pd.DataFrame, lrs:tuple, tune_seed:int=10, by:str='name') -> dict:
     "Each setting's lr (a setting: a value of `by`): the best held-out accuracy of its runs at `tune_seed` over `lrs`"
@@ -279,16 +285,17 @@ def batch_size_verdicts(results) -> list[dict]:
 
 # %% ../nbs/08c_reproductions.ipynb #r027
 ABLATION_LRS = (0.00057, 0.0016, 0.0045, 0.0125, 0.035, 0.1, 0.28, 0.78)  # the paper's rule 0.1 × 32 / 256 = 0.0125, and factors of 2.8 around it
+ABLATION_SINGLE = dict(n_train=3000, epochs=2, warmup=0.)  # the single-budget design, apart from the budget grid's runs in the same file
 
 def _effects(results, name:str, single):
-    "`budget_effect` on the budget grid `name` when it has runs, else the single-budget estimate of `single(a, b)` as `est`"
+    "`budget_effect` on the budget grid `name` once it has runs at its largest budget, else the single-budget `single(a, b)` as `est`"
     final = budget_runs(results, name)[0]
-    if len(final): return partial(budget_effect, final)
+    if len(final) and final.epochs.max() == max(budget_grid(name)['budgets']): return partial(budget_effect, final)
     return lambda a, b, metric='test_acc': dict(est=single(a, b), trend=None)
 
 def ablation_verdicts(results, lrs:tuple=ABLATION_LRS) -> list[dict]:
     "The verdict rows of the FRN ablation: from its budget grid's runs in `results`, or from its single-budget runs before the grid has any"
-    e = _effects(results, 'ablation', partial(paired_diff, tuned_runs(read_runs(results), lrs)[0]))
+    e = _effects(results, 'ablation', partial(paired_diff, tuned_runs(single_budget(read_runs(results), **ABLATION_SINGLE), lrs)[0]))
     no_number = "no number found in the paper's text available to us; direction from the paper"
     kw = dict(paper=None, direction=1, mei=0.5)
     return [
@@ -376,7 +383,7 @@ def bnet_runs(results, lrs:tuple=BNET_LRS) -> tuple[pd.DataFrame, pd.DataFrame]:
     if df.empty: return df, df
     for i, q in enumerate((25, 50, 75)): df[f'valid_acc_{q}'] = df.history.map(lambda h: h[i]['accuracy'] if len(h) > i else None)
     for q in (25, 50): df[f'train_loss_{q}'] = df.loss_curve.map(lambda c: np.nanmean([np.nan if v is None else v for v in c[:len(c) * q // 100]]))
-    return tuned_runs(df, lrs)
+    return tuned_runs(single_budget(df, n_train=1500, epochs=4, warmup=0.), lrs)  # not the budget grid's runs
 
 # %% ../nbs/08c_reproductions.ipynb #r037n
 def bnet_last(model:nn.Module) -> nn.Module:
@@ -454,11 +461,12 @@ BUDGET_PAIRS = dict(  # each grid's verdict comparisons: a, b and the paper's ef
     ablation=[('FRN + TLU', 'FRN + ReLU', None), ('FRN + TLU, learned ε, 1×1 net', 'FRN + TLU, ε = 1e-6, 1×1 net', None), ('FRN + TLU', 'IN + TLU', None)])
 
 def plot_budget_trends(results_dir:str|Path|None=None, names:list|None=None, ncols:int=5):
-    "Each verdict comparison of the budget grids of `names` (default: those with runs) against the budget, as small multiples"
+    "Each verdict comparison of the budget grids of `names` (default: those with runs at their largest budget) against the budget"
     import matplotlib.pyplot as plt
     d = results_path('batch_size').parent if results_dir is None else Path(results_dir)
     runs = {n: budget_runs(d/f'{n}.jsonl', n)[0] for n in (names or BUDGET_PAIRS)}
-    panels = [(n, *pr) for n in runs if names or len(runs[n]) for pr in BUDGET_PAIRS[n]]
+    top = lambda n: len(runs[n]) and runs[n].epochs.max() == max(budget_grid(n)['budgets'])
+    panels = [(n, *pr) for n in runs if names or top(n) for pr in BUDGET_PAIRS[n]]
     nrows = max(1, -(-len(panels) // ncols))
     fig, axs = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
     for ax, (n, a, b, paper) in zip(axs.flat, panels):
