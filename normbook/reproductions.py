@@ -26,10 +26,10 @@ __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', '
            'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'ABLATION_SINGLE', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
            'BN_ONLY_MODES', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS', 'read_runs', 'paired_diff',
            'tuned_runs', 'single_budget', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs',
-           'budget_plan', 'budget_tables', 'budget_effect', 'batch_size_setting', 'batch_size_runs', 'batch_size_lrs',
-           'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs', 'bn_only_runs',
-           'bn_only_model', 'gamma_stats', 'bn_only_verdicts', 'bnet_runs', 'bnet_last', 'bnet_model', 'bnet_verdicts',
-           'verdict_summary', 'summary_markdown', 'summary_compact_markdown', 'plot_budget_trends']
+           'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'batch_size_setting', 'batch_size_runs',
+           'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts', 'bn_only_lrs',
+           'bn_only_runs', 'bn_only_model', 'gamma_stats', 'bn_only_verdicts', 'bnet_runs', 'bnet_last', 'bnet_model',
+           'bnet_verdicts', 'verdict_summary', 'summary_markdown', 'summary_compact_markdown', 'plot_budget_trends']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -219,6 +219,13 @@ def budget_tables(name:str, results=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return acc, pd.concat({'chosen lr': chosen, 'lrs tried': tried})
 
 # %% ../nbs/08c_reproductions.ipynb #b012
+def budget_complete(final:pd.DataFrame, name:str, n:int=3) -> bool:
+    "Whether every arm of the budget grid `name` has at least `n` seeds at its largest budget in `budget_runs`' `final`"
+    g = budget_grid(name)
+    if final.empty: return False
+    top = final[final.epochs == max(g['budgets'])].groupby('arm').seed.nunique()
+    return all(top.get(a['name'], 0) >= n for a in g['arms'])
+
 def budget_effect(final:pd.DataFrame, a:str, b:str, metric:str='test_acc') -> dict:
     "Arm `a` minus arm `b` along the budget, as `verdict_row`'s `est` (at the largest budget) and `trend`"
     if final.empty: return dict(est={}, trend=None)
@@ -288,9 +295,9 @@ ABLATION_LRS = (0.00057, 0.0016, 0.0045, 0.0125, 0.035, 0.1, 0.28, 0.78)  # the 
 ABLATION_SINGLE = dict(n_train=3000, epochs=2, warmup=0.)  # the single-budget design, apart from the budget grid's runs in the same file
 
 def _effects(results, name:str, single):
-    "`budget_effect` on the budget grid `name` once it has runs at its largest budget, else the single-budget `single(a, b)` as `est`"
+    "`budget_effect` on the budget grid `name` once every arm has 3 seeds at its largest budget, else the single-budget `single(a, b)` as `est`"
     final = budget_runs(results, name)[0]
-    if len(final) and final.epochs.max() == max(budget_grid(name)['budgets']): return partial(budget_effect, final)
+    if budget_complete(final, name): return partial(budget_effect, final)
     return lambda a, b, metric='test_acc': dict(est=single(a, b), trend=None)
 
 def ablation_verdicts(results, lrs:tuple=ABLATION_LRS) -> list[dict]:
@@ -461,12 +468,11 @@ BUDGET_PAIRS = dict(  # each grid's verdict comparisons: a, b and the paper's ef
     ablation=[('FRN + TLU', 'FRN + ReLU', None), ('FRN + TLU, learned ε, 1×1 net', 'FRN + TLU, ε = 1e-6, 1×1 net', None), ('FRN + TLU', 'IN + TLU', None)])
 
 def plot_budget_trends(results_dir:str|Path|None=None, names:list|None=None, ncols:int=5):
-    "Each verdict comparison of the budget grids of `names` (default: those with runs at their largest budget) against the budget"
+    "Each verdict comparison of the budget grids of `names` (default: the complete ones, `budget_complete`) against the budget"
     import matplotlib.pyplot as plt
     d = results_path('batch_size').parent if results_dir is None else Path(results_dir)
     runs = {n: budget_runs(d/f'{n}.jsonl', n)[0] for n in (names or BUDGET_PAIRS)}
-    top = lambda n: len(runs[n]) and runs[n].epochs.max() == max(budget_grid(n)['budgets'])
-    panels = [(n, *pr) for n in runs if names or top(n) for pr in BUDGET_PAIRS[n]]
+    panels = [(n, *pr) for n in runs if names or budget_complete(runs[n], n) for pr in BUDGET_PAIRS[n]]
     nrows = max(1, -(-len(panels) // ncols))
     fig, axs = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
     for ax, (n, a, b, paper) in zip(axs.flat, panels):
