@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import pandas as pd
 from .experiments import read_results, compare, results_path
-from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
+from .verdicts import COLUMNS, verdict_row, estimate, budget_trend, holm, md_escape, plot_trend
 from .budget import budget_sweep, budget_steps
 from .norms import BNET2d, is_norm
 from .models import get_model, ResBlock
@@ -209,7 +209,6 @@ def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFr
 # %% ../nbs/08c_reproductions.ipynb #b010t
 def budget_tables(name:str, results=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The budget grid `name`'s test accuracy per arm and budget, and each family's chosen and tried lrs per budget"
-    from normbook.verdicts import estimate
     g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
     if final.empty: return pd.DataFrame(index=[a['name'] for a in g['arms']]), pd.DataFrame()
     fmt = lambda v: '{mean:.4f} ± {ci95:.4f} ({n})'.format(**estimate(v))

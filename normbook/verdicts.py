@@ -98,13 +98,11 @@ def holm(
 # %% ../nbs/08b_verdicts.ipynb #v012h
 def _slope(x, y) -> tuple:
     "Least-squares slope of `y` on `x` and the half-width of its 95% t-interval (NaN where it cannot be estimated)"
-    from scipy.stats import t
+    from scipy.stats import t, linregress
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 3 or len(np.unique(x)) < 2: return math.nan, math.nan
-    xc = x - x.mean(); b = float((xc * (y - y.mean())).sum() / (xc ** 2).sum())
-    resid = y - y.mean() - b * xc
-    se = math.sqrt((resid ** 2).sum() / (len(x) - 2) / (xc ** 2).sum())
-    return b, float(t.ppf(0.975, len(x) - 2) * se)
+    r = linregress(x, y)
+    return float(r.slope), float(t.ppf(0.975, len(x) - 2) * r.stderr)
 
 # %% ../nbs/08b_verdicts.ipynb #v012j
 def budget_trend(
