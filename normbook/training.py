@@ -15,7 +15,7 @@ import torch
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.foundation import L
-from .record import Experiment, QUICK_SIZES, DATASETS, OPTIMIZERS, expand, _label  # first: through `normbook.data` it imports fastai without its `torch.jit.script` warning
+from .record import Experiment, QUICK_SIZES, DATASETS, OPTIMIZERS, _label  # first: through `normbook.data` it imports fastai without its `torch.jit.script` warning
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders, Datasets
 from fastai.callback.core import Callback, CancelBackwardException
