@@ -60,7 +60,7 @@ def paired_p(
     from scipy.stats import t
     if not (_finite(mean) and _finite(ci95) and _finite(n)) or n < 2: return math.nan
     if ci95 == 0: return 0. if mean != 0 else 1.
-    se = ci95 / t.ppf(0.975, n - 1)
+    se = ci95 / float(t95(n))
     return float(2 * t.sf(abs(mean) / se, n - 1))
 
 # %% ../nbs/08s_stats.ipynb #s020
