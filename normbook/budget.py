@@ -11,7 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .experiments import Experiment, sweep
+from .record import Experiment
+from .store import sweep
 
 # %% auto #0
 __all__ = ['budget_steps', 'bracket_lr', 'budget_sweep']

@@ -15,8 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 import pandas as pd
-from .experiments import read_results, compare, results_path, sweep
-from .verdicts import COLUMNS, verdict_row, estimate, budget_trend, holm, md_escape, plot_trend
+from .store import read_results, results_frame, results_path, sweep
+from .reports import compare
+from .stats import estimate
+from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
 from .budget import budget_sweep, budget_steps
 from .norms import BNET2d, is_norm
 from .models import get_model, ResBlock
@@ -35,10 +37,7 @@ __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', '
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
     "The runs of `results` (a results file's path, a list of result dicts or a `DataFrame`) as a new `DataFrame`"
-    if isinstance(results, (str, Path)): return pd.DataFrame(read_results(results))
-    if isinstance(results, pd.DataFrame): return results.copy()
-    if isinstance(results, (list, tuple)): return pd.DataFrame(list(results))
-    raise TypeError(f"read_runs expected a results file's path, a list of result dicts or a DataFrame, got {type(results).__name__}")
+    return results_frame(results, 'read_runs')
 
 # %% ../nbs/08c_reproductions.ipynb #r007b
 def paired_diff(

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import numpy as np
 import pandas as pd
+from .stats import estimate, paired_p, t95
+_all_ = ['estimate', 'paired_p']  # the statistics a verdict rests on, from `normbook.stats`
 
 # %% auto #0
-__all__ = ['VERDICTS', 'NOT_MEASURED', 'RATIO', 'COLUMNS', 'verdict', 'estimate', 'paired_p', 'holm', 'budget_trend',
-           'plot_trend', 'verdict_row', 'verdict_table', 'md_escape', 'verdict_markdown']
+__all__ = ['VERDICTS', 'NOT_MEASURED', 'RATIO', 'COLUMNS', 'verdict', 'holm', 'budget_trend', 'plot_trend', 'verdict_row',
+           'verdict_table', 'md_escape', 'verdict_markdown', 'estimate', 'paired_p']
 
 # %% ../nbs/08b_verdicts.ipynb #v005
 VERDICTS = ('holds', 'holds in direction, smaller', 'holds in direction', 'not seen at this scale', 'contradicted')
@@ -57,28 +59,6 @@ def verdict(
     if d >= ratio * abs(paper) or d + h >= abs(paper): return 'holds'
     return 'holds in direction, smaller'
 
-# %% ../nbs/08b_verdicts.ipynb #v014
-def estimate(values) -> dict:
-    "The mean, 95% t-interval half-width and count of `values` (one per seed; missing values dropped)"
-    v = pd.to_numeric(pd.Series(list(values), dtype=object), errors='coerce').dropna().astype(float)
-    n = len(v)
-    if n < 2: return dict(mean=float(v.mean()) if n else math.nan, ci95=math.nan, n=n)
-    from scipy.stats import t
-    return dict(mean=float(v.mean()), ci95=float(t.ppf(0.975, n - 1) * v.std() / math.sqrt(n)), n=n)
-
-# %% ../nbs/08b_verdicts.ipynb #v012b
-def paired_p(
-    mean:float, # the mean paired difference
-    ci95:float, # the half-width of its 95% t-interval
-    n:int, # the number of pairs
-) -> float:
-    "The two-sided p-value of the paired t-test behind `mean` ± `ci95` over `n` pairs (NaN without an interval)"
-    from scipy.stats import t
-    if not (_finite(mean) and _finite(ci95) and _finite(n)) or n < 2: return math.nan
-    if ci95 == 0: return 0. if mean != 0 else 1.
-    se = ci95 / t.ppf(0.975, n - 1)
-    return float(2 * t.sf(abs(mean) / se, n - 1))
-
 # %% ../nbs/08b_verdicts.ipynb #v012d
 def holm(
     ps, # p-values (NaN: not tested, never rejected)
@@ -98,11 +78,11 @@ def holm(
 # %% ../nbs/08b_verdicts.ipynb #v012h
 def _slope(x, y) -> tuple:
     "Least-squares slope of `y` on `x` and the half-width of its 95% t-interval (NaN where it cannot be estimated)"
-    from scipy.stats import t, linregress
+    from scipy.stats import linregress
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 3 or len(np.unique(x)) < 2: return math.nan, math.nan
     r = linregress(x, y)
-    return float(r.slope), float(t.ppf(0.975, len(x) - 2) * r.stderr)
+    return float(r.slope), float(t95(len(x), k=2) * r.stderr)
 
 # %% ../nbs/08b_verdicts.ipynb #v012j
 def budget_trend(
