@@ -14,16 +14,12 @@ from torch import nn, Tensor, fx
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
-from .norms import get_norm, is_norm
+from .norms import get_norm, is_norm, bn_only, _normish, _check_model
 
 # %% auto #0
-__all__ = ['bnrelu_to_frn', 'convert_norm', 'bn_only', 'trainable_summary']
+__all__ = ['bnrelu_to_frn', 'convert_norm', 'trainable_summary']
 
 # %% ../nbs/04_convert.ipynb #c005
-def _check_model(model, fname:str):
-    "Raise a `TypeError` unless `model` is an `nn.Module`"
-    if not isinstance(model, nn.Module): raise TypeError(f"{fname} expected an nn.Module, got {type(model).__name__}")
-
 def _like(new:nn.Module, old:nn.Module) -> nn.Module:
     "Move `new` to the device and floating dtype of `old`'s first parameter or buffer"
     t = next(itertools.chain(old.parameters(), old.buffers()), None)
@@ -341,38 +337,6 @@ def convert_norm(
         if p: _replace_obj(model, m, new)
         else: model = new
     return (model, len(found)) if return_count else model
-
-# %% ../nbs/04_convert.ipynb #c066
-def _normish(m) -> bool:
-    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
-    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
-
-def _head_name(model:nn.Module) -> str:
-    "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
-    lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-    if lins: return lins[-1]
-    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
-    if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
-    return others[-1]
-
-# %% ../nbs/04_convert.ipynb #c067
-def bn_only(
-    model:nn.Module, # the model, changed in place
-    train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
-) -> nn.Module:
-    "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
-    _check_model(model, 'bn_only')
-    norms = [m for m in model.modules() if _normish(m)]
-    if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
-    for p in model.parameters(): p.requires_grad_(False)
-    for m in norms:
-        for p in m.parameters(): p.requires_grad_(True)
-    if train_head:
-        name = _head_name(model) if train_head is True else train_head
-        try: head = model.get_submodule(name)
-        except AttributeError: raise ValueError(f"bn_only: {type(model).__name__} has no submodule {name!r} to use as the head") from None
-        for p in head.parameters(): p.requires_grad_(True)
-    return model
 
 # %% ../nbs/04_convert.ipynb #c070
 def _owner_types(model:nn.Module) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys, time
 from pathlib import Path
 from typing import Annotated
-from .cli import _call_parse, _entry, _fail
+from .cli import cli_command, console_script, cli_error
 
 # %% auto #0
 __all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'normbook_demo']
@@ -95,7 +95,7 @@ def summary(df) -> str:
             f"is unchanged by g at {frn:.3f} ({frn - full:+.3f} against BatchNorm at g={max(acc.index):g}).")
 
 # %% ../nbs/90_demo.ipynb #c013
-@_call_parse
+@cli_command
 def normbook_demo(
     out:str='normbook-demo', # output folder
     seeds:Annotated[int, 'seeds; every setting runs once per seed', dict(nargs='+')]=(0, 1),
@@ -108,22 +108,22 @@ def normbook_demo(
     threads:int=None, # CPU threads for torch (default: torch's own, one per core)
 ) -> int:
     "Run the demo, BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST"
-    if threads is not None and threads < 1: return _fail('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
+    if threads is not None and threads < 1: return cli_error('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
     if threads: import torch; torch.set_num_threads(threads)
     from normbook.experiments import check_writable
     try: check_writable(out, '--out', folder=True)
-    except ValueError as e: return _fail('normbook-demo', e, 2)
+    except ValueError as e: return cli_error('normbook-demo', e, 2)
     print(f"normbook demo: mininet on {n_train:,} Fashion-MNIST images, {epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
           f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, seeds))}\n", flush=True)
     t0 = time.time()
     try: df = run_demo(out, overwrite, not no_progress, 'cpu' if cpu else None, n_train=n_train, n_valid=n_valid, epochs=epochs, seeds=tuple(seeds))
-    except (FileNotFoundError, ValueError) as e: return _fail('normbook-demo', e)
-    except KeyboardInterrupt: return _fail('normbook-demo', 'interrupted', 130)
+    except (FileNotFoundError, ValueError) as e: return cli_error('normbook-demo', e)
+    except KeyboardInterrupt: return cli_error('normbook-demo', 'interrupted', 130)
     print('\n' + demo_table(df).to_string(float_format=lambda v: f'{v:.3f}') + '\n\n' + summary(df))
     print(f"\nplot: {Path(out)/'demo.png'}   results: {Path(out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
     return 0
 
-main = _entry(normbook_demo, 'normbook-demo')
+main = console_script(normbook_demo, 'normbook-demo')
 
 # %% ../nbs/90_demo.ipynb #c015
 if __name__ == '__main__': sys.exit(main())

@@ -19,7 +19,8 @@ from fastai.learner import Learner, AvgMetric, AvgLoss, AvgSmoothLoss
 from fastai.metrics import AccumMetric
 from fastai.callback.core import Callback, TrainEvalCallback
 from fastai.callback.progress import ProgressCallback
-from fastai.torch_core import to_detach, default_device
+from fastai.torch_core import to_detach, default_device, rank_distrib, num_distrib
+from .norms import _update_running
 
 # %% auto #0
 __all__ = ['rank', 'world_size', 'local_rank', 'is_main', 'setup_distrib', 'teardown_distrib', 'shard_indices', 'shard_dl',
@@ -30,12 +31,12 @@ __all__ = ['rank', 'world_size', 'local_rank', 'is_main', 'setup_distrib', 'tear
 def _initialized() -> bool: return dist.is_available() and dist.is_initialized()
 
 def rank() -> int:
-    "This process's rank: in the process group, else the launcher's `RANK`, else 0"
-    return dist.get_rank() if _initialized() else int(os.environ.get('RANK', 0))
+    "This process's rank: in the process group, else fastai's `rank_distrib` (the launcher's `RANK`, else 0)"
+    return dist.get_rank() if _initialized() else rank_distrib()
 
 def world_size() -> int:
-    "How many processes train together: the process group's size, else the launcher's `WORLD_SIZE`, else 1"
-    return dist.get_world_size() if _initialized() else int(os.environ.get('WORLD_SIZE', 1))
+    "How many processes train together: the process group's size, else fastai's `num_distrib`, but 1 (not 0) without a launcher"
+    return dist.get_world_size() if _initialized() else num_distrib() or 1
 
 def local_rank() -> int:
     "This process's rank on its machine (the launcher's `LOCAL_RANK`), which picks its GPU"
@@ -184,15 +185,6 @@ class CPUSyncBatchNorm(_BatchNorm):
         y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine: y = y * self.weight.view(shape) + self.bias.view(shape)
         return y.to(x.dtype)
-
-# %% ../nbs/08a_distributed.ipynb #c029
-@torch.no_grad()
-def _update_running(bn:_BatchNorm, mean:Tensor, var:Tensor):
-    "Update `bn`'s running statistics as `nn.BatchNorm` does (momentum `None`: the cumulative average)"
-    bn.num_batches_tracked.add_(1)
-    f = 1 / bn.num_batches_tracked.item() if bn.momentum is None else bn.momentum
-    bn.running_mean.lerp_(mean.to(bn.running_mean.dtype), f)
-    bn.running_var.lerp_(var.to(bn.running_var.dtype), f)
 
 # %% ../nbs/08a_distributed.ipynb #c033
 _PLAIN_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, CPUSyncBatchNorm)

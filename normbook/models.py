@@ -14,8 +14,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .layers import FRN, TLU, FRNTLU, _check_bool
-from .norms import get_norm, get_act, is_norm, BNET2d, EvoNormB0, EvoNormS0, _cls_of
-from .convert import bn_only
+from .norms import get_norm, get_act, is_norm, bn_only, BNET2d, EvoNormB0, EvoNormS0, _cls_of
 
 # %% auto #0
 __all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'SEModule',

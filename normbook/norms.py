@@ -13,32 +13,20 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .layers import FRN, TLU, FRNTLU, _check_bool, _check_kwargs
-from .fast import _stat_dtype, get_fast_mode
+from .fast import get_fast_mode
+from .math import _stat_dtype, _check_x, _bcast
 
 # %% auto #0
 __all__ = ['NORMS', 'get_norm', 'ACTS', 'get_act', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d',
            'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'EvoNormB0', 'EvoNormS0Function',
            'EvoNormS0', 'Registry', 'register_norm', 'get_norm_layer', 'create_norm_layer', 'register_act',
-           'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm']
+           'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm', 'bn_only']
 
 # %% ../nbs/03_norms.ipynb #c006
-def _check_x(
-    m:nn.Module, # the layer, for its name and `num_features`
-    x:Tensor, # the input
-    dims:tuple, # the allowed numbers of dims
-    shape:str='*spatial', # how to write the dims after C in the message
-):
-    "Raise a `ValueError` unless `x` has one of `dims` dims and `m.num_features` channels in dim 1"
-    if not isinstance(x, Tensor): raise TypeError(f"{type(m).__name__} expected a torch.Tensor, got {type(x).__name__}")
-    if x.dim() not in dims or x.shape[1] != m.num_features:
-        raise ValueError(f"{type(m).__name__}({m.num_features}) expected input of shape (B, {m.num_features}, {shape}), "
-                         f"got shape {tuple(x.shape)}")
+def _check_layer_x(m:nn.Module, x, dims, shape:str='*spatial'):
+    "`_check_x` for the layer `m`: `x` has one of `dims` dims and `m.num_features` channels; `shape` writes the dims after C"
+    _check_x(x, f"{type(m).__name__}({m.num_features})", m.num_features, dims, shape)
 
-
-
-def _bc(p:Tensor, x:Tensor) -> Tensor:
-    "View the per-channel `p` so that it broadcasts over `x` of shape (B, C, *spatial), in `x`'s dtype"
-    return p.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2)))
 
 # %% ../nbs/03_norms.ipynb #g01
 def _group_stats(
@@ -80,7 +68,7 @@ class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
         super().__init__(num_features, eps, momentum, affine, True, device, dtype)
         self.r_max, self.d_max, self.group_size = r_max, d_max, group_size
 
-    def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
+    def _check_input_dim(self, x): _check_layer_x(self, x, self._dims, self._shape)
     def extra_repr(self):
         return super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}" + (f", group_size={self.group_size}" if self.group_size else '')
 
@@ -106,9 +94,9 @@ def forward(self:_BatchRenorm, x:Tensor) -> Tensor:
     "Batch Renormalization in training, the running statistics in eval"
     self._check_input_dim(x)
     xf = x.to(_stat_dtype(x))
-    if not self.training: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
+    if not self.training: y = (xf - _bcast(self.running_mean, xf, xf.dtype)) * torch.rsqrt(_bcast(self.running_var, xf, xf.dtype) + self.eps)
     else: y = self._renorm(xf)
-    if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
+    if self.affine: y = y * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)
     return y.to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #c014
@@ -157,7 +145,7 @@ class _GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         self.group_size = group_size
 
-    def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
+    def _check_input_dim(self, x): _check_layer_x(self, x, self._dims, self._shape)
     def extra_repr(self): return super().extra_repr() + f", group_size={self.group_size}"
 
 # %% ../nbs/03_norms.ipynb #b02
@@ -171,8 +159,8 @@ def forward(self:_GhostBatchNorm, x:Tensor) -> Tensor:
         if self.training and self.running_mean is not None:
             with torch.no_grad(): _update_running(self, mean.mean(0), var_u)
         y = (xf - _bs(mean, xf)) * torch.rsqrt(_bs(var, xf) + self.eps)
-    else: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
-    if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
+    else: y = (xf - _bcast(self.running_mean, xf, xf.dtype)) * torch.rsqrt(_bcast(self.running_var, xf, xf.dtype) + self.eps)
+    if self.affine: y = y * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)
     return y.to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #b03
@@ -227,7 +215,7 @@ def reset_parameters(self:BNET2d):
 @patch
 def forward(self:BNET2d, x:Tensor) -> Tensor:
     "BatchNorm without affine (statistics in float32 for half inputs), then the depthwise `bnconv`"
-    _check_x(self, x, (4,), 'H, W')
+    _check_layer_x(self, x, (4,), 'H, W')
     return self.bnconv(super(BNET2d, self).forward(x.to(_stat_dtype(x))).to(x.dtype))
 
 @patch
@@ -251,7 +239,7 @@ class ChannelLayerNorm(nn.Module):
 @patch
 def forward(self:ChannelLayerNorm, x:Tensor) -> Tensor:
     "`F.layer_norm` over the channels, moved last; the output keeps the input's memory format"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     xf, nd = x.to(_stat_dtype(x)), x.dim()
     w, b = (None, None) if not self.affine else (self.weight.to(xf.dtype), self.bias.to(xf.dtype))
     xp = xf.permute(0, *range(2, nd), 1)  # channels last: a free view when `x` is channels_last
@@ -320,7 +308,7 @@ class EvoNormB0(nn.Module):
 @patch
 def forward(self:EvoNormB0, x:Tensor) -> Tensor:
     "EvoNorm-B0 with the batch (or ghost batch) variance in training, `running_var` in eval"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     if self.v is not None and x.dim() == 2:
         raise ValueError(f"EvoNormB0({self.num_features}) with apply_act=True needs an instance variance over positions: expected "
                          f"input of shape (B, {self.num_features}, *spatial) with at least 1 spatial dim, got shape {tuple(x.shape)}")
@@ -329,11 +317,11 @@ def forward(self:EvoNormB0, x:Tensor) -> Tensor:
         _, var, var_u = _group_stats(self, xf, self.group_size)
         with torch.no_grad(): self.running_var.lerp_(var_u.to(self.running_var.dtype), self.momentum)
         d = (_bs(var, xf) + self.eps).sqrt()
-    else: d = (_bc(self.running_var, xf) + self.eps).sqrt()
+    else: d = (_bcast(self.running_var, xf, xf.dtype) + self.eps).sqrt()
     if self.v is not None:
         iv = xf.var(tuple(range(2, x.dim())), correction=0, keepdim=True)
-        d = torch.maximum(d, xf * _bc(self.v, xf) + (iv + self.eps).sqrt())
-    return (xf / d * _bc(self.weight, xf) + _bc(self.bias, xf)).to(x.dtype)
+        d = torch.maximum(d, xf * _bcast(self.v, xf, xf.dtype) + (iv + self.eps).sqrt())
+    return (xf / d * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)).to(x.dtype)
 
 @patch
 def extra_repr(self:EvoNormB0) -> str:
@@ -345,8 +333,8 @@ def _evo_s0_ref(x:Tensor, v:Tensor|None, weight:Tensor, bias:Tensor, groups:int,
     "EvoNorm-S0 through autograd: x·σ(v·x) / √(group var + ε) · γ + β, or x / √(group var + ε) · γ + β when `v` is None"
     xf = x.to(_stat_dtype(x))
     y = xf * _per_ch(_gstats(xf, groups, eps)[1], xf)
-    if v is not None: y = y * torch.sigmoid(xf * _bc(v, xf))
-    return (y * _bc(weight, xf) + _bc(bias, xf)).to(x.dtype)
+    if v is not None: y = y * torch.sigmoid(xf * _bcast(v, xf, xf.dtype))
+    return (y * _bcast(weight, xf, xf.dtype) + _bcast(bias, xf, xf.dtype)).to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #evo16
 class EvoNormS0Function(torch.autograd.Function):
@@ -357,8 +345,8 @@ class EvoNormS0Function(torch.autograd.Function):
         mean, rstd = _gstats(xf, groups, eps)
         ctx.save_for_backward(x, v, weight, torch.stack([mean, rstd]))
         ctx.groups, ctx.eps = groups, eps
-        y = torch.mul(xf, _bc(v, xf)).sigmoid_().mul_(xf)
-        return y.mul_(_per_ch(rstd, xf) * _bc(weight, xf)).add_(_bc(bias, xf)).to(x.dtype)
+        y = torch.mul(xf, _bcast(v, xf, xf.dtype)).sigmoid_().mul_(xf)
+        return y.mul_(_per_ch(rstd, xf) * _bcast(weight, xf, xf.dtype)).add_(_bcast(bias, xf, xf.dtype)).to(x.dtype)
 
     @staticmethod
     def backward(ctx, g:Tensor):
@@ -373,11 +361,11 @@ def _evo_s0_bwd(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:Tensor
     "The gradients of x, v, γ, β from the formulas above, out of place, so that autograd can differentiate them"
     C, G = x.shape[1], mean.shape[1]
     M, w = x[0, :C // G].numel(), w.to(x.dtype)
-    s = torch.sigmoid(x * _bc(v, x))
+    s = torch.sigmoid(x * _bcast(v, x, x.dtype))
     t = s * (1 - s) * x                                  # ∂a/∂v divided by x
     P, r = _psum(g * x * s), rstd.repeat_interleave(C // G, 1)
     S = (P * w).unflatten(1, (G, -1)).sum(2)
-    dx = g * _bs(r * w, x) * (s + _bc(v, x) * t) - _per_ch(rstd ** 3 * S / M, x) * (x - _per_ch(mean, x))
+    dx = g * _bs(r * w, x) * (s + _bcast(v, x, x.dtype) * t) - _per_ch(rstd ** 3 * S / M, x) * (x - _per_ch(mean, x))
     return dx, w * (r * _psum(g * t * x)).sum(0), (r * P).sum(0), _psum(g).sum(0)
 
 @torch.no_grad()
@@ -385,7 +373,7 @@ def _evo_s0_bwd_fast(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:T
     "The same gradients with in-place ops, three input-sized buffers and the sums over positions as dot products"
     C, G = x.shape[1], mean.shape[1]
     M, w, v = x[0, :C // G].numel(), w.to(x.dtype), v.to(x.dtype)
-    s = torch.mul(x, _bc(v, x)).sigmoid_()
+    s = torch.mul(x, _bcast(v, x, x.dtype)).sigmoid_()
     u = g * s                                            # g·s
     q = s.neg_().add_(1).mul_(u).mul_(x)                 # g·s(1 - s)·x, in s's buffer
     P, Q, r = _vdot(u, x), _vdot(q, x), rstd.repeat_interleave(C // G, 1)
@@ -432,7 +420,7 @@ def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
 @patch
 def forward(self:EvoNormS0, x:Tensor) -> Tensor:
     "EvoNorm-S0: the fused `EvoNormS0Function`, or the autograd reference in 'reference' fast mode and without activation"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     if math.prod(x.shape[2:]) * self.num_features // self.groups < 2:
         raise ValueError(f"EvoNormS0({self.num_features}) expected more than 1 value per group of {self.num_features // self.groups} channel(s), got shape {tuple(x.shape)}")
     if self.v is None or get_fast_mode() == 'reference': return _evo_s0_ref(x, self.v, self.weight, self.bias, self.groups, self.eps)
@@ -690,3 +678,39 @@ def is_norm(m:nn.Module|type) -> bool:
     if isinstance(m, type): return issubclass(m, norm_classes())
     if not isinstance(m, nn.Module): raise TypeError(f"is_norm expected an nn.Module or a class, got {type(m).__name__}")
     return isinstance(m, norm_classes())
+
+# %% ../nbs/03_norms.ipynb #bo01
+def _check_model(model, fname:str):
+    "Raise a `TypeError` unless `model` is an `nn.Module`"
+    if not isinstance(model, nn.Module): raise TypeError(f"{fname} expected an nn.Module, got {type(model).__name__}")
+
+def _normish(m) -> bool:
+    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
+    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
+
+def _head_name(model:nn.Module) -> str:
+    "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
+    lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if lins: return lins[-1]
+    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
+    if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
+    return others[-1]
+
+# %% ../nbs/03_norms.ipynb #bo03
+def bn_only(
+    model:nn.Module, # the model, changed in place
+    train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
+) -> nn.Module:
+    "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
+    _check_model(model, 'bn_only')
+    norms = [m for m in model.modules() if _normish(m)]
+    if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
+    for p in model.parameters(): p.requires_grad_(False)
+    for m in norms:
+        for p in m.parameters(): p.requires_grad_(True)
+    if train_head:
+        name = _head_name(model) if train_head is True else train_head
+        try: head = model.get_submodule(name)
+        except AttributeError: raise ValueError(f"bn_only: {type(model).__name__} has no submodule {name!r} to use as the head") from None
+        for p in head.parameters(): p.requires_grad_(True)
+    return model
