@@ -41,6 +41,7 @@ with _quiet_fastai_import():
     from fastai.torch_core import norm_bias_params
     from fastai.callback.core import Callback, TrainEvalCallback
     from fastai.callback.hook import HookCallback, Hooks
+    from fastai.callback.schedule import SchedLin
     from fastai.callback.training import BnFreeze, set_bn_eval
     from fastai.learner import Learner
 
@@ -244,8 +245,8 @@ def _plot_stat(ax, d, layers:list, by:str, stat:str):
 
 # %% ../nbs/06_callbacks.ipynb #c058
 def _ramp(t:float, start:float, end:float) -> float:
-    "0 before `start`, 1 from `end`, linear between"
-    return 1. if t >= end else 0. if t <= start else (t - start) / (end - start)
+    "0 before `start`, 1 from `end`, fastai's `SchedLin(0, 1)` between (`combine_scheds` needs pieces that fill the training, and `end` may lie past it)"
+    return 1. if t >= end else 0. if t <= start else SchedLin(0., 1.)((t - start) / (end - start))
 
 # %% ../nbs/06_callbacks.ipynb #c059
 class BRNSchedule(Callback):

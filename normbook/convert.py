@@ -14,7 +14,7 @@ from torch import nn, Tensor, fx
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
-from .norms import get_norm, is_norm, bn_only, _normish, _check_model
+from .norms import create_norm_layer, is_norm, bn_only, _normish, _check_model
 
 # %% auto #0
 __all__ = ['bnrelu_to_frn', 'convert_norm', 'trainable_summary']
@@ -24,11 +24,6 @@ def _like(new:nn.Module, old:nn.Module) -> nn.Module:
     "Move `new` to the device and floating dtype of `old`'s first parameter or buffer"
     t = next(itertools.chain(old.parameters(), old.buffers()), None)
     return new if t is None else new.to(device=t.device, dtype=t.dtype if t.is_floating_point() else None)
-
-def _set_module(root:nn.Module, path:str, new:nn.Module):
-    "Put `new` at the dotted `path` under `root`"
-    parent, _, name = path.rpartition('.')
-    setattr(root.get_submodule(parent) if parent else root, name, new)
 
 # %% ../nbs/04_convert.ipynb #c009
 _ACT_FUNCS = {nn.ReLU: (F.relu, F.relu_, torch.relu, torch.relu_, 'relu', 'relu_'), nn.ReLU6: (F.relu6,),
@@ -160,7 +155,7 @@ def _unfuse(bn:nn.Module, frn:FRN, act:nn.Module|None) -> nn.Sequential:
 
 def _replace_obj(root:nn.Module, old:nn.Module, new:nn.Module):
     "Put `new` wherever the module object `old` is registered under `root`"
-    for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: _set_module(root, path, new)
+    for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: root.set_submodule(path, new)
 
 def _free_name(root:nn.Module, name:str) -> str:
     "`name`, or `name_1`, `name_2`... the first that is not a submodule of `root`"
@@ -180,7 +175,7 @@ def _rewrite_graph(gm:fx.GraphModule, pairs:list, tlus:list) -> fx.GraphModule:
         if n.op == 'call_module': calls[id(mods[n.target])] = calls.get(id(mods[n.target]), 0) + 1
     for (b, a), tlu in zip(pairs, tlus):
         inplace, later = _inplace(a, mods), _later_users(b, a, order)
-        if a.op == 'call_module' and calls[id(mods[a.target])] == 1: _set_module(gm, a.target, tlu); node = a
+        if a.op == 'call_module' and calls[id(mods[a.target])] == 1: gm.set_submodule(a.target, tlu); node = a
         else:
             name = _free_name(gm, f"{b.target}_tlu"); gm.add_submodule(name, tlu)
             with g.inserting_after(a): node = g.call_module(name, (_input_of(a),))
@@ -248,7 +243,7 @@ def bnrelu_to_frn(
 ):
     "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
     _check_model(model, 'bnrelu_to_frn')
-    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use get_norm('frn', C)")
+    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use create_norm_layer('frn', C)")
     matchers, model = _act_matchers(acts), copy.deepcopy(model)
     gm = _trace(model, leaf_modules)
     bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
@@ -311,7 +306,7 @@ def _copy_state(old:nn.Module, new:nn.Module) -> list[str]:
 # %% ../nbs/04_convert.ipynb #c055
 def convert_norm(
     model:nn.Module, # the model to convert
-    norm, # the new norm: a registered name (see `get_norm`), a class or a partial
+    norm, # the new norm: a registered name (see `create_norm_layer`), a class or a partial
     target=_BatchNorm, # the classes to replace (a class or a tuple); default every BatchNorm
     copy_state:bool=False, # copy the parameters and buffers the old and new layers share by name and shape
     inplace:bool=False, # change `model` itself instead of a copy
@@ -323,13 +318,13 @@ def convert_norm(
     target = tuple(target) if isinstance(target, (tuple, list)) else (target,)
     if not all(isinstance(t, type) and issubclass(t, nn.Module) for t in target):
         raise TypeError(f"convert_norm expected target to be nn.Module classes, got {target!r}")
-    if isinstance(norm, str): get_norm(norm, 32)  # an unknown name fails here, even when nothing is to be replaced
+    if isinstance(norm, str): create_norm_layer(norm, 32)  # an unknown name fails here, even when nothing is to be replaced
     model = model if inplace else copy.deepcopy(model)
     found = list({id(m): (p, m) for p, m in model.named_modules() if isinstance(m, target)}.values())
     if not found:
         warnings.warn(f"convert_norm found no {'/'.join(t.__name__ for t in target)} in {type(model).__name__}: nothing converted (0 layers)")
     for p, m in found:
-        try: new = _like(get_norm(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
+        try: new = _like(create_norm_layer(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
         except (ValueError, TypeError) as e: raise type(e)(f"convert_norm could not replace '{p}' ({type(m).__name__}): {e}") from e
         if copy_state: _copy_state(m, new)
         if isinstance(new, FRN) and _is_1d(m) and not new.learnable_eps:

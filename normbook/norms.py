@@ -475,6 +475,16 @@ def _cls_of(f:Callable) -> type|None:
     while isinstance(f, functools.partial): f = f.func
     return f if isinstance(f, type) else None
 
+def _deprecated(new:Callable, old:str) -> Callable:
+    "`new` under its old name `old`: the same function, which warns with a `DeprecationWarning` when called"
+    @functools.wraps(new)
+    def _f(*args, **kwargs):
+        warnings.warn(f"{old} is deprecated; use {new.__name__}", DeprecationWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    _f.__name__ = _f.__qualname__ = old
+    _f.__doc__ = f"Deprecated: use `{new.__name__}`"
+    return _f
+
 # %% ../nbs/03_norms.ipynb #r03
 NORMS = Registry('norm')  # the norms by name: `register_norm` adds, `get_norm_layer`/`create_norm_layer` look up
 
@@ -531,7 +541,7 @@ def create_norm_layer(
     if ndim not in (0, 1, 2, 3): raise ValueError(f"create_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
     return get_norm_layer(norm, ndim, **kwargs)(num_features)
 
-get_norm = create_norm_layer  # the name normbook used first
+get_norm = _deprecated(create_norm_layer, 'get_norm')
 
 # %% ../nbs/03_norms.ipynb #c053
 def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
@@ -575,6 +585,8 @@ def _gn(num_features, groups:int|None=None, **kw):
     if groups == num_features > 1: raise ValueError(f"'gn' with groups=num_features={groups} is InstanceNorm: use 'in', or fewer groups")
     return nn.GroupNorm(groups, num_features, **kw)
 
+def _groupnorm(num_features, num_groups:int=32, **kw): return nn.GroupNorm(num_groups, num_features, **kw)
+
 # %% ../nbs/03_norms.ipynb #evo39
 def _evonorms0(num_features, groups:int|None=None, group_size:int|None=None, **kw):
     "`EvoNormS0`; without `groups` and `group_size`, 32 groups or fewer so that each has at least 2 channels, as for 'gn'"
@@ -585,7 +597,9 @@ def _evonorms0(num_features, groups:int|None=None, group_size:int|None=None, **k
 for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gbn', _gbn, _GBNS[1:]), ('gn', _gn, (nn.GroupNorm,)),
                    ('in', _in, _INS[1:]), ('ln', _ln, (nn.GroupNorm,)), ('cln', ChannelLayerNorm, ()), ('frn', FRN, ()),
                    ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)), ('none', _none, ()),
-                   ('evonormb0', EvoNormB0, ()), ('evonorms0', _evonorms0, (EvoNormS0,))]:
+                   ('evonormb0', EvoNormB0, ()), ('evonorms0', _evonorms0, (EvoNormS0,)),
+                   ('batchnorm', _bn, ()), ('groupnorm', _groupnorm, ()), ('groupnorm1', _ln, ()),  # timm's names
+                   ('layernorm2d', functools.partial(ChannelLayerNorm, eps=1e-6), ())]:
     register_norm(_n, _f, types=_t, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c067
@@ -634,7 +648,7 @@ def create_act_layer(
         raise ValueError(f"create_act_layer expected num_features to be None or an int >= 1, got {num_features!r}")
     return _call_act(ACTS.resolve(act, 'create_act_layer'), num_features, **kwargs)
 
-get_act = create_act_layer  # the name normbook used first
+get_act = _deprecated(create_act_layer, 'get_act')
 
 # %% ../nbs/03_norms.ipynb #c070
 for _n, _f in [('relu', nn.ReLU), ('tlu', _tlu), ('leaky_relu', nn.LeakyReLU), ('relu6', nn.ReLU6), ('prelu', _prelu),
