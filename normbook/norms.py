@@ -573,6 +573,7 @@ _GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
 _bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn', _GBNS), _ByNdim('in', _INS, affine=True)
 _bnet = _ByNdim('bnet', (None, None, BNET2d, None))
 
+# %% ../nbs/03_norms.ipynb #c055b
 def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
 def _none(num_features, **kw):
     if kw: raise TypeError(f"norm 'none' takes no keyword arguments, got an unexpected keyword argument {next(iter(kw))!r}")
