@@ -227,29 +227,14 @@ def _find(gm:fx.GraphModule, matchers:tuple, acts, convert_all:bool, convert_1d:
         warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
     return bns, pairs, fused
 
-# %% ../nbs/04_convert.ipynb #c023
-def bnrelu_to_frn(
-    model:nn.Module, # the model to convert; it is left unchanged
-    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
-    convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
-    copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
-    eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
-    learnable_eps:bool=False, # FRN with a learned ε
-    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
-    graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
-    leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
-    return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
-    verbose:bool=False, # print what was converted
-):
-    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
-    _check_model(model, 'bnrelu_to_frn')
-    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use create_norm_layer('frn', C)")
-    matchers, model = _act_matchers(acts), copy.deepcopy(model)
-    gm = _trace(model, leaf_modules)
-    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
-    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
-    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
-    return res if return_count else res[0]
+# %% ../nbs/04_convert.ipynb #c024a
+def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
+    "What `bnrelu_to_frn` did, in one line"
+    conv = [bn for bn, (c, k) in sites.items() if c]
+    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
+    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
+            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
+            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
 
 # %% ../nbs/04_convert.ipynb #c024
 def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, **frn_kwargs):
@@ -273,14 +258,29 @@ def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verb
     if verbose: print(_summary(sites, {mods[b.target] for b, _ in pairs} | set(fused), len(pairs) + len(fused), reasons if use_graph else None, model))
     return root, len(pairs) + len(fused)
 
-# %% ../nbs/04_convert.ipynb #c024a
-def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
-    "What `bnrelu_to_frn` did, in one line"
-    conv = [bn for bn, (c, k) in sites.items() if c]
-    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
-    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
-            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
-            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
+# %% ../nbs/04_convert.ipynb #c023
+def bnrelu_to_frn(
+    model:nn.Module, # the model to convert; it is left unchanged
+    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
+    convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
+    copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
+    eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
+    learnable_eps:bool=False, # FRN with a learned ε
+    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
+    graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
+    leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
+    return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
+    verbose:bool=False, # print what was converted
+):
+    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
+    _check_model(model, 'bnrelu_to_frn')
+    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use create_norm_layer('frn', C)")
+    matchers, model = _act_matchers(acts), copy.deepcopy(model)
+    gm = _trace(model, leaf_modules)
+    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
+    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
+    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
+    return res if return_count else res[0]
 
 # %% ../nbs/04_convert.ipynb #c053
 def _width(p:str, m:nn.Module) -> int:
