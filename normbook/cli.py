@@ -15,8 +15,8 @@ from fastcore.docments import docments
 from fastcore.script import call_parse, parse_cli, anno_parser
 
 # %% auto #0
-__all__ = ['train_main', 'sweep_main', 'report_main', 'cli_command', 'UsageError', 'cli_error', 'console_script',
-           'normbook_train', 'run_name', 'train_parser', 'load_sweep', 'normbook_sweep', 'normbook_report', 'main']
+__all__ = ['train_main', 'sweep_main', 'report_main', 'cli_command', 'UsageError', 'cli_error', 'console_script', 'run_name',
+           'normbook_train', 'train_parser', 'load_sweep', 'normbook_sweep', 'normbook_report', 'main']
 
 # %% ../nbs/09_cli.ipynb #w01
 @contextmanager
@@ -152,54 +152,6 @@ def _data_hint(e:BaseException, data:str) -> str:
     "The message of a missing data set `data`, with the way to run on Fashion-MNIST instead"
     return str(e) if data == 'fashion_mnist' else f"{e}\nTo train on Fashion-MNIST instead, add --data fashion_mnist."
 
-# %% ../nbs/09_cli.ipynb #c010
-@cli_command
-def normbook_train(
-    train:bool=False, # train; without it, a run given --weight-path only evaluates those weights
-    weight_path:str=None, # weights to evaluate (with --train: to start from); 'init': the freshly initialised ones
-    load:str=None, # start training from the weights in this file (a state dict)
-    save:str=None, # save the trained weights (a state dict) to this file
-    results:str=None, # also append the result as a line of this JSONL file
-    runs:str='runs', # logs go to RUNS/NAME/ (RUNS/NAME-2/, ... when it exists): history.csv, TensorBoard events, results.jsonl ('': none)
-    cpu:bool=False, # train on the CPU even when a GPU is there
-    gpu:bool=False, # train on the GPU; an error when there is none
-    data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
-    json:bool=False, # print the whole result as JSON
-    no_progress:bool=False, # no progress bar
-    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
-    **kwargs, # `Experiment`'s settings
-) -> int:
-    "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
-    from normbook.distributed import barrier, is_main
-    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu); _check_train(exp, load, save, results, runs, data_dir)
-    except UsageError as e: return cli_error('normbook-train', e, 2)
-    if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
-    log = _log_dir(Path(runs), run_name(exp)) if runs and is_main() else None
-    rc, res, model = _train(exp, log, load, device, no_progress)
-    if rc is not None: return rc
-    barrier()  # every rank finished the run
-    if not is_main(): return 0
-    return _finish(res, results, log, json, save, model, allow_diverged)
-
-
-# %% ../nbs/09_cli.ipynb #c010a
-def _train(exp, log:Path|None, load:str|None, device, no_progress:bool) -> tuple:
-    "Run `exp`, logging to `log`: (None, its result, the trained model), or (the exit status, None, None) after a one-line error"
-    from normbook.experiments import run
-    from normbook.distributed import is_main
-    kept = []  # the trained model, saved after the result is safe
-    try:
-        res = run(exp, progress=not no_progress, device=device, load=load, measure=lambda learn: kept.append(learn.model) or {},
-                  cbs=_log_cbs(log) if is_main() and exp.epochs else [])
-        return None, res, kept[0]
-    except KeyboardInterrupt: rc = cli_error('normbook-train', 'interrupted', 130)
-    except FileNotFoundError as e: rc = cli_error('normbook-train', _data_hint(e, exp.data))
-    except (ValueError, TypeError, ImportError) as e: rc = cli_error('normbook-train', e)
-    finally:
-        if not kept: _tidy(log)
-    return rc, None, None
-
-
 # %% ../nbs/09_cli.ipynb #c010b
 def run_name(exp) -> str:
     "The folder name of `exp`'s logs: its `name`, else its model, norm and key"
@@ -236,12 +188,23 @@ def _tidy(log:Path|None):
     except OSError: pass
 
 
-# %% ../nbs/09_cli.ipynb #c010c
-train_main = console_script(normbook_train, 'normbook-train', _exp_params, _ALIASES)
+# %% ../nbs/09_cli.ipynb #c010a
+def _train(exp, log:Path|None, load:str|None, device, no_progress:bool) -> tuple:
+    "Run `exp`, logging to `log`: (None, its result, the trained model), or (the exit status, None, None) after a one-line error"
+    from normbook.experiments import run
+    from normbook.distributed import is_main
+    kept = []  # the trained model, saved after the result is safe
+    try:
+        res = run(exp, progress=not no_progress, device=device, load=load, measure=lambda learn: kept.append(learn.model) or {},
+                  cbs=_log_cbs(log) if is_main() and exp.epochs else [])
+        return None, res, kept[0]
+    except KeyboardInterrupt: rc = cli_error('normbook-train', 'interrupted', 130)
+    except FileNotFoundError as e: rc = cli_error('normbook-train', _data_hint(e, exp.data))
+    except (ValueError, TypeError, ImportError) as e: rc = cli_error('normbook-train', e)
+    finally:
+        if not kept: _tidy(log)
+    return rc, None, None
 
-def train_parser() -> argparse.ArgumentParser:
-    "The argument parser of `normbook-train`"
-    with _quiet(): _set_sig(normbook_train, _exp_params()); return anno_parser(normbook_train, prog='normbook-train')
 
 # %% ../nbs/09_cli.ipynb #c011
 def _summary(res:dict) -> str:
@@ -276,6 +239,43 @@ def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|No
     return 1 if errs else 0
 
 
+# %% ../nbs/09_cli.ipynb #c010
+@cli_command
+def normbook_train(
+    train:bool=False, # train; without it, a run given --weight-path only evaluates those weights
+    weight_path:str=None, # weights to evaluate (with --train: to start from); 'init': the freshly initialised ones
+    load:str=None, # start training from the weights in this file (a state dict)
+    save:str=None, # save the trained weights (a state dict) to this file
+    results:str=None, # also append the result as a line of this JSONL file
+    runs:str='runs', # logs go to RUNS/NAME/ (RUNS/NAME-2/, ... when it exists): history.csv, TensorBoard events, results.jsonl ('': none)
+    cpu:bool=False, # train on the CPU even when a GPU is there
+    gpu:bool=False, # train on the GPU; an error when there is none
+    data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
+    json:bool=False, # print the whole result as JSON
+    no_progress:bool=False, # no progress bar
+    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
+    **kwargs, # `Experiment`'s settings
+) -> int:
+    "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
+    from normbook.distributed import barrier, is_main
+    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu); _check_train(exp, load, save, results, runs, data_dir)
+    except UsageError as e: return cli_error('normbook-train', e, 2)
+    if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
+    log = _log_dir(Path(runs), run_name(exp)) if runs and is_main() else None
+    rc, res, model = _train(exp, log, load, device, no_progress)
+    if rc is not None: return rc
+    barrier()  # every rank finished the run
+    if not is_main(): return 0
+    return _finish(res, results, log, json, save, model, allow_diverged)
+
+
+# %% ../nbs/09_cli.ipynb #c010c
+train_main = console_script(normbook_train, 'normbook-train', _exp_params, _ALIASES)
+
+def train_parser() -> argparse.ArgumentParser:
+    "The argument parser of `normbook-train`"
+    with _quiet(): _set_sig(normbook_train, _exp_params()); return anno_parser(normbook_train, prog='normbook-train')
+
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:
     "The sweep in the YAML file `fn` as a dict with `grid`, `base` and `results`"
@@ -289,6 +289,27 @@ def load_sweep(fn:str|Path) -> dict:
     if bad: raise ValueError(f"{fn}: unknown keys {sorted(bad)}; expected grid, base, results")
     res = Path(cfg.get('results') or fn.with_suffix('.jsonl').name)
     return dict(grid=cfg['grid'], base=cfg.get('base') or {}, results=res if res.is_absolute() else fn.parent/res)
+
+# %% ../nbs/09_cli.ipynb #c026
+def _plan(config:str, results:str|None) -> tuple:
+    "The sweep in `config`, its results file and its runs' keys, with every value, name and path checked: a `ValueError` names what is wrong"
+    from normbook.experiments import expand, check_experiments, check_writable
+    cfg = load_sweep(config)
+    results = check_writable(results, '--results') if results else check_writable(cfg['results'], f"{config}: results")
+    try: exps = expand(cfg['grid'], cfg['base'])
+    except (ValueError, TypeError) as e: raise ValueError(f"{config}: {e}") from None
+    if not exps: raise ValueError(f"{config}: the grid has no runs; expected a mapping of settings to lists of values, or a list of runs")
+    check_experiments(exps)
+    return cfg, results, {e.key for e in exps}
+
+def _dry_run(cfg, results) -> int:
+    from normbook.experiments import expand, _label, _done
+    exps, done = list({e.key: e for e in expand(cfg['grid'], cfg['base'])}.values()), _done(results)
+    todo = [e for e in exps if e.key not in done]
+    print(f"{len(exps)} runs, {len(exps) - len(todo)} done, {len(todo)} to do (results: {results}); every model builds")
+    for e in todo: print('  ' + _label(e))
+    return 0
+
 
 # %% ../nbs/09_cli.ipynb #c025
 @cli_command
@@ -316,59 +337,6 @@ def normbook_sweep(
     return 0
 
 sweep_main = console_script(normbook_sweep, 'normbook-sweep')
-
-
-# %% ../nbs/09_cli.ipynb #c026
-def _plan(config:str, results:str|None) -> tuple:
-    "The sweep in `config`, its results file and its runs' keys, with every value, name and path checked: a `ValueError` names what is wrong"
-    from normbook.experiments import expand, check_experiments, check_writable
-    cfg = load_sweep(config)
-    results = check_writable(results, '--results') if results else check_writable(cfg['results'], f"{config}: results")
-    try: exps = expand(cfg['grid'], cfg['base'])
-    except (ValueError, TypeError) as e: raise ValueError(f"{config}: {e}") from None
-    if not exps: raise ValueError(f"{config}: the grid has no runs; expected a mapping of settings to lists of values, or a list of runs")
-    check_experiments(exps)
-    return cfg, results, {e.key for e in exps}
-
-def _dry_run(cfg, results) -> int:
-    from normbook.experiments import expand, _label, _done
-    exps, done = list({e.key: e for e in expand(cfg['grid'], cfg['base'])}.values()), _done(results)
-    todo = [e for e in exps if e.key not in done]
-    print(f"{len(exps)} runs, {len(exps) - len(todo)} done, {len(todo)} to do (results: {results}); every model builds")
-    for e in todo: print('  ' + _label(e))
-    return 0
-
-
-# %% ../nbs/09_cli.ipynb #c034
-@cli_command
-def normbook_report(
-    results:str, # a JSONL results file of normbook-sweep or normbook-train --results, or a run folder RUNS/NAME
-    by:Annotated[str, 'settings to group by (default: those that vary, except seed)', dict(nargs='+')]=None,
-    metrics:Annotated[str, 'metrics in the table', dict(nargs='+')]=('test_acc', 'valid_acc'),
-    err:Annotated[str, 'what ± shows: 95% t-interval or std over seeds', dict(choices=('ci95', 'std'))]='ci95',
-    plot:str=None, # save a plot of --metric against --x, one line per --hue, to this file
-    x:str='bs', # x axis of the plot
-    hue:str='norm', # one line per value of this setting
-    metric:str='test_acc', # y axis of the plot
-    curves:str=None, # save each run's loss and accuracy per epoch to this file
-    csv:str=None, # also write the full table (mean, std, n, ci95 of every metric) as CSV
-) -> int:
-    "Summarize a results file over seeds, and plot it; returns the exit status"
-    from normbook.experiments import report, show_table, read_results
-    try:
-        fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
-        if not fn.is_file(): raise UsageError(f"results file {results} not found")
-        rows = read_results(fn); _check_report(rows, by, metrics, metric if plot else None)
-        tab = report(rows, by=by)
-        print(show_table(tab, metrics=list(metrics), err=err).to_string())
-        if csv: tab.to_csv(csv); print(f"wrote {csv}")
-        if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
-        if curves: _save_curves(rows, curves); print(f"wrote {curves}")
-    except UsageError as e: return cli_error('normbook-report', e, 2)
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return cli_error('normbook-report', e)
-    return 0
-
-report_main = console_script(normbook_report, 'normbook-report')
 
 
 # %% ../nbs/09_cli.ipynb #c034b
@@ -405,6 +373,38 @@ def _save_curves(rows:list, fn):
     a1.set(xlabel='epoch', ylabel='loss', title='training (solid) and validation (dashed) loss')
     a2.set(xlabel='epoch', ylabel='accuracy', title='validation accuracy'); a2.legend(fontsize=7)
     fig.tight_layout(); fig.savefig(fn, dpi=120); plt.close(fig)
+
+# %% ../nbs/09_cli.ipynb #c034
+@cli_command
+def normbook_report(
+    results:str, # a JSONL results file of normbook-sweep or normbook-train --results, or a run folder RUNS/NAME
+    by:Annotated[str, 'settings to group by (default: those that vary, except seed)', dict(nargs='+')]=None,
+    metrics:Annotated[str, 'metrics in the table', dict(nargs='+')]=('test_acc', 'valid_acc'),
+    err:Annotated[str, 'what ± shows: 95% t-interval or std over seeds', dict(choices=('ci95', 'std'))]='ci95',
+    plot:str=None, # save a plot of --metric against --x, one line per --hue, to this file
+    x:str='bs', # x axis of the plot
+    hue:str='norm', # one line per value of this setting
+    metric:str='test_acc', # y axis of the plot
+    curves:str=None, # save each run's loss and accuracy per epoch to this file
+    csv:str=None, # also write the full table (mean, std, n, ci95 of every metric) as CSV
+) -> int:
+    "Summarize a results file over seeds, and plot it; returns the exit status"
+    from normbook.experiments import report, show_table, read_results
+    try:
+        fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
+        if not fn.is_file(): raise UsageError(f"results file {results} not found")
+        rows = read_results(fn); _check_report(rows, by, metrics, metric if plot else None)
+        tab = report(rows, by=by)
+        print(show_table(tab, metrics=list(metrics), err=err).to_string())
+        if csv: tab.to_csv(csv); print(f"wrote {csv}")
+        if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
+        if curves: _save_curves(rows, curves); print(f"wrote {curves}")
+    except UsageError as e: return cli_error('normbook-report', e, 2)
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return cli_error('normbook-report', e)
+    return 0
+
+report_main = console_script(normbook_report, 'normbook-report')
+
 
 # %% ../nbs/09_cli.ipynb #c038
 def main(argv:list|None=None) -> int:
