@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
 from .norms import create_norm_layer, is_norm, bn_only, _normish, _check_model
+_all_ = ['bn_only']  # defined beside `is_norm` in normbook.norms, and part of this module's API too
 
 # %% auto #0
-__all__ = ['bnrelu_to_frn', 'convert_norm', 'trainable_summary']
+__all__ = ['bnrelu_to_frn', 'convert_norm', 'trainable_summary', 'bn_only']
 
 # %% ../nbs/04_convert.ipynb #c005
 def _like(new:nn.Module, old:nn.Module) -> nn.Module:

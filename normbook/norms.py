@@ -19,7 +19,7 @@ from .math import _stat_dtype, _check_x, _bcast
 # %% auto #0
 __all__ = ['NORMS', 'get_norm', 'ACTS', 'get_act', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d',
            'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'EvoNormB0', 'EvoNormS0Function',
-           'EvoNormS0', 'Registry', 'register_norm', 'get_norm_layer', 'create_norm_layer', 'register_act',
+           'EvoNormS0', 'Registry', 'get_norm_layer', 'create_norm_layer', 'register_norm', 'register_act',
            'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm', 'bn_only']
 
 # %% ../nbs/03_norms.ipynb #c006
@@ -195,16 +195,15 @@ class BNET2d(nn.BatchNorm2d):
         self.bnconv = nn.Conv2d(num_features, num_features, k, padding=k // 2, groups=num_features, bias=True, device=device, dtype=dtype)
         self.reset_bnconv()
 
-# %% ../nbs/03_norms.ipynb #c029
-@patch
-@torch.no_grad()
-def reset_bnconv(self:BNET2d):
-    "Initialise `bnconv` as `init` says"
-    conv = self.bnconv
-    if self.init == 'default': return conv.reset_parameters()
-    conv.weight.zero_(); conv.bias.zero_()
-    if self.init == 'identity': conv.weight[:, 0, self.k // 2, self.k // 2] = 1.
+    @torch.no_grad()
+    def reset_bnconv(self):
+        "Initialise `bnconv` as `init` says"
+        conv = self.bnconv
+        if self.init == 'default': return conv.reset_parameters()
+        conv.weight.zero_(); conv.bias.zero_()
+        if self.init == 'identity': conv.weight[:, 0, self.k // 2, self.k // 2] = 1.
 
+# %% ../nbs/03_norms.ipynb #c029
 @patch
 def reset_parameters(self:BNET2d):
     "Reset the running statistics and `bnconv`"
@@ -381,6 +380,16 @@ def _evo_s0_bwd_fast(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:T
     dx = u.mul_(_bs(r * w, x)).addcmul_(q, _bs(r * w * v, x)).addcmul_(x, k, value=-1).add_(k * _per_ch(mean, x))
     return dx, w * (r * Q).sum(0), (r * P).sum(0), _psum(g).sum(0)
 
+# %% ../nbs/03_norms.ipynb #evo23a
+def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
+    "The number of channel groups, `num_features // group_size` when `group_size` is given, else `groups`; checked"
+    for name, val in (('num_features', num_features), ('groups', groups), ('group_size', group_size)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
+            raise ValueError(f"EvoNormS0 expected {name} to be an int >= 1, got {val!r}")
+    n, what = (group_size, 'group_size') if group_size is not None else (groups, 'groups')
+    if num_features % n: raise ValueError(f"EvoNormS0 expected {what} to divide num_features={num_features}, got {what}={n}")
+    return num_features // group_size if group_size is not None else groups
+
 # %% ../nbs/03_norms.ipynb #evo22
 class EvoNormS0(nn.Module):
     "EvoNorm-S0: x·σ(v·x) / √(group var + ε) · γ + β, timm's `EvoNorm2dS0` for 0 to 3 spatial dims, with a fused backward"
@@ -408,15 +417,6 @@ class EvoNormS0(nn.Module):
         if self.v is not None: nn.init.ones_(self.v)
 
 # %% ../nbs/03_norms.ipynb #evo23
-def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
-    "The number of channel groups, `num_features // group_size` when `group_size` is given, else `groups`; checked"
-    for name, val in (('num_features', num_features), ('groups', groups), ('group_size', group_size)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
-            raise ValueError(f"EvoNormS0 expected {name} to be an int >= 1, got {val!r}")
-    n, what = (group_size, 'group_size') if group_size is not None else (groups, 'groups')
-    if num_features % n: raise ValueError(f"EvoNormS0 expected {what} to divide num_features={num_features}, got {what}={n}")
-    return num_features // group_size if group_size is not None else groups
-
 @patch
 def forward(self:EvoNormS0, x:Tensor) -> Tensor:
     "EvoNorm-S0: the fused `EvoNormS0Function`, or the autograd reference in 'reference' fast mode and without activation"
@@ -488,30 +488,35 @@ def _deprecated(new:Callable, old:str) -> Callable:
 # %% ../nbs/03_norms.ipynb #r03
 NORMS = Registry('norm')  # the norms by name: `register_norm` adds, `get_norm_layer`/`create_norm_layer` look up
 
-# %% ../nbs/03_norms.ipynb #c049
-def register_norm(
-    name:str, # the short name for `get_norm_layer`/`create_norm_layer`
-    factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
-    types:tuple|None=None, # the layer classes it builds, for `is_norm`; found from `factory` when not given
-    overwrite:bool=False, # replace an existing `name`
-):
-    "Register `factory` under `name` in `NORMS`, and the classes it builds for `is_norm`"
-    NORMS.check(name, factory, overwrite)
-    types = _factory_types(factory, name.lower()) if types is None else tuple(types)
-    for t in types:
-        if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
-    NORMS.register(name, factory, overwrite)
-    _NORM_TYPES.extend(t for t in types if t not in _NORM_TYPES)
+# %% ../nbs/03_norms.ipynb #c053
+def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
+    "The class of `classes` (indexed by ndim 0..3) for `ndim`, or a ValueError naming the supported ones"
+    if classes[ndim] is None:
+        ok = [str(i) for i, c in enumerate(classes) if c is not None]
+        raise ValueError(f"norm {name!r} supports ndim in ({', '.join(ok)}), got ndim={ndim}")
+    return classes[ndim]
 
-# %% ../nbs/03_norms.ipynb #c050
-def _factory_types(factory:Callable, name:str) -> tuple:
-    "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
-    if (c := _cls_of(factory)) is not None: return (c,)
-    try: m = create_norm_layer(factory, 16)
-    except Exception as e:
-        warnings.warn(f"register_norm could not build {name!r} with 16 channels to learn its class ({e}); "
-                      "pass types=(YourNorm,) so that is_norm and bn_only recognise it"); return ()
-    return () if type(m) in (nn.Identity, nn.Sequential) else (type(m),)
+def _largest_groups(num_features:int, max_groups:int=32) -> int:
+    "The largest divisor of `num_features` that is at most `max_groups`"
+    return max(g for g in range(1, min(max_groups, num_features) + 1) if num_features % g == 0)
+
+# %% ../nbs/03_norms.ipynb #c055
+class _ByNdim:
+    "A norm factory that picks its class by `ndim` from `classes` (indexed by spatial dims 0..3), with default keywords"
+    def __init__(self, name:str, classes:tuple, **defaults): self.name, self.classes, self.defaults = name, classes, defaults
+    def layer(self, ndim:int=2, **kwargs) -> type|functools.partial:
+        "The class for `ndim`, or a partial of it with the defaults and `kwargs`"
+        cls, kw = _by_ndim(self.name, self.classes, ndim), {**self.defaults, **kwargs}
+        return functools.partial(cls, **kw) if kw else cls
+    def __call__(self, num_features:int, ndim:int=2, **kwargs) -> nn.Module: return self.layer(ndim, **kwargs)(num_features)
+    def __repr__(self) -> str: return f"{type(self).__name__}({self.name!r})"
+
+_BNS = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+_BRNS = (BatchRenorm1d, BatchRenorm1d, BatchRenorm2d, BatchRenorm3d)
+_INS = (None, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+_GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
+_bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn', _GBNS), _ByNdim('in', _INS, affine=True)
+_bnet = _ByNdim('bnet', (None, None, BNET2d, None))
 
 # %% ../nbs/03_norms.ipynb #c051
 def get_norm_layer(
@@ -543,35 +548,30 @@ def create_norm_layer(
 
 get_norm = _deprecated(create_norm_layer, 'get_norm')
 
-# %% ../nbs/03_norms.ipynb #c053
-def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
-    "The class of `classes` (indexed by ndim 0..3) for `ndim`, or a ValueError naming the supported ones"
-    if classes[ndim] is None:
-        ok = [str(i) for i, c in enumerate(classes) if c is not None]
-        raise ValueError(f"norm {name!r} supports ndim in ({', '.join(ok)}), got ndim={ndim}")
-    return classes[ndim]
+# %% ../nbs/03_norms.ipynb #c050
+def _factory_types(factory:Callable, name:str) -> tuple:
+    "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
+    if (c := _cls_of(factory)) is not None: return (c,)
+    try: m = create_norm_layer(factory, 16)
+    except Exception as e:
+        warnings.warn(f"register_norm could not build {name!r} with 16 channels to learn its class ({e}); "
+                      "pass types=(YourNorm,) so that is_norm and bn_only recognise it"); return ()
+    return () if type(m) in (nn.Identity, nn.Sequential) else (type(m),)
 
-def _largest_groups(num_features:int, max_groups:int=32) -> int:
-    "The largest divisor of `num_features` that is at most `max_groups`"
-    return max(g for g in range(1, min(max_groups, num_features) + 1) if num_features % g == 0)
-
-# %% ../nbs/03_norms.ipynb #c055
-class _ByNdim:
-    "A norm factory that picks its class by `ndim` from `classes` (indexed by spatial dims 0..3), with default keywords"
-    def __init__(self, name:str, classes:tuple, **defaults): self.name, self.classes, self.defaults = name, classes, defaults
-    def layer(self, ndim:int=2, **kwargs) -> type|functools.partial:
-        "The class for `ndim`, or a partial of it with the defaults and `kwargs`"
-        cls, kw = _by_ndim(self.name, self.classes, ndim), {**self.defaults, **kwargs}
-        return functools.partial(cls, **kw) if kw else cls
-    def __call__(self, num_features:int, ndim:int=2, **kwargs) -> nn.Module: return self.layer(ndim, **kwargs)(num_features)
-    def __repr__(self) -> str: return f"{type(self).__name__}({self.name!r})"
-
-_BNS = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-_BRNS = (BatchRenorm1d, BatchRenorm1d, BatchRenorm2d, BatchRenorm3d)
-_INS = (None, nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
-_GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
-_bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn', _GBNS), _ByNdim('in', _INS, affine=True)
-_bnet = _ByNdim('bnet', (None, None, BNET2d, None))
+# %% ../nbs/03_norms.ipynb #c049
+def register_norm(
+    name:str, # the short name for `get_norm_layer`/`create_norm_layer`
+    factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
+    types:tuple|None=None, # the layer classes it builds, for `is_norm`; found from `factory` when not given
+    overwrite:bool=False, # replace an existing `name`
+):
+    "Register `factory` under `name` in `NORMS`, and the classes it builds for `is_norm`"
+    NORMS.check(name, factory, overwrite)
+    types = _factory_types(factory, name.lower()) if types is None else tuple(types)
+    for t in types:
+        if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
+    NORMS.register(name, factory, overwrite)
+    _NORM_TYPES.extend(t for t in types if t not in _NORM_TYPES)
 
 # %% ../nbs/03_norms.ipynb #c055b
 def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
