@@ -150,7 +150,7 @@ def _positions(m:nn.Module, mods:list, x:Tensor) -> dict:
     seen, training = {}, m.training
     def count(mod, inp, out): return seen.setdefault(mod, inp[0][0, 0].numel())
     try:
-        with _fastai('callback.hook').Hooks(mods, count), torch.no_grad(): m.eval()(x)
+        with _fastai('callback.hook').Hooks(mods, count, detach=False), torch.no_grad(): m.eval()(x)  # detach would gather over ranks
     finally: m.train(training)
     return seen
 
