@@ -12,7 +12,7 @@ from typing import Annotated
 from .cli import cli_command, console_script, cli_error
 
 # %% auto #0
-__all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'normbook_demo']
+__all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'demo_table', 'summary', 'save_plot', 'normbook_demo']
 
 # %% ../nbs/90_demo.ipynb #c006
 def demo_settings(
@@ -55,24 +55,6 @@ def group_of(r) -> int|None:
     return r['norm_kw']['group_size'] if r['norm'] == 'gbn' else r['bs'] if r['norm'] == 'bn' else None
 
 
-# %% ../nbs/90_demo.ipynb #c010
-def save_plot(df, fn:str|Path):
-    "Test accuracy against g (BatchNorm; FRN+TLU and GN as bands), and the training-loss curves, saved to `fn`"
-    import matplotlib.pyplot as plt
-    from normbook.experiments import plot_curves
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    bn = df[df.g.notna()].groupby('g').test_acc.agg(['mean', 'std']).sort_index()
-    a1.errorbar(bn.index, bn['mean'], yerr=bn['std'].fillna(0), marker='o', capsize=3, label='BN (± std over seeds)')
-    for i, (n, d) in enumerate(df[df.g.isna()].groupby('name', sort=False)):
-        m, s = d.test_acc.mean(), d.test_acc.std() if len(d) > 1 else 0.
-        a1.axhspan(m - s, m + s, color=f'C{i + 1}', alpha=0.25); a1.axhline(m, color=f'C{i + 1}', label=f'{n} (no batch statistics)')
-    a1.set_xscale('log', base=2); a1.set_xticks(list(bn.index), [str(int(g)) for g in bn.index])
-    a1.set_xlabel('samples per BatchNorm statistic, g (optimizer batch 32)'); a1.set_ylabel('test accuracy')
-    a1.legend(); a1.grid(alpha=0.3); a1.set_title('accuracy vs g')
-    plot_curves(df, hue='name', ax=a2, title='training loss')
-    fig.tight_layout(); fig.savefig(fn, dpi=110)
-    return fig
-
 # %% ../nbs/90_demo.ipynb #c012
 def demo_table(df):
     "One row per setting: g, the mean test accuracy over seeds, its std, each seed's accuracy, the mean seconds, and the diverged runs if any"
@@ -93,6 +75,24 @@ def summary(df) -> str:
     ch = lambda g: f"{'falls' if acc[g] < full else 'rises'} by {abs(acc[g] - full):.3f} to {acc[g]:.3f} at g={g:g}"
     return (f"BatchNorm ({full:.3f} at g={max(acc.index):g}) {ch(2)} and {ch(1)}; FRN+TLU, which never mixes samples, "
             f"is unchanged by g at {frn:.3f} ({frn - full:+.3f} against BatchNorm at g={max(acc.index):g}).")
+
+# %% ../nbs/90_demo.ipynb #c010
+def save_plot(df, fn:str|Path):
+    "Test accuracy against g (BatchNorm; FRN+TLU and GN as bands), and the training-loss curves, saved to `fn`"
+    import matplotlib.pyplot as plt
+    from normbook.experiments import plot_curves
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    bn = df[df.g.notna()].groupby('g').test_acc.agg(['mean', 'std']).sort_index()
+    a1.errorbar(bn.index, bn['mean'], yerr=bn['std'].fillna(0), marker='o', capsize=3, label='BN (± std over seeds)')
+    for i, (n, d) in enumerate(df[df.g.isna()].groupby('name', sort=False)):
+        m, s = d.test_acc.mean(), d.test_acc.std() if len(d) > 1 else 0.
+        a1.axhspan(m - s, m + s, color=f'C{i + 1}', alpha=0.25); a1.axhline(m, color=f'C{i + 1}', label=f'{n} (no batch statistics)')
+    a1.set_xscale('log', base=2); a1.set_xticks(list(bn.index), [str(int(g)) for g in bn.index])
+    a1.set_xlabel('samples per BatchNorm statistic, g (optimizer batch 32)'); a1.set_ylabel('test accuracy')
+    a1.legend(); a1.grid(alpha=0.3); a1.set_title('accuracy vs g')
+    plot_curves(df, hue='name', ax=a2, title='training loss')
+    fig.tight_layout(); fig.savefig(fn, dpi=110)
+    return fig
 
 # %% ../nbs/90_demo.ipynb #c013
 @cli_command
