@@ -18,7 +18,7 @@ from .norms import create_norm_layer, create_act_layer, is_norm, bn_only, BNET2d
 
 # %% auto #0
 __all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'NormSEModule',
-           'NormResBlock', 'PreactBlock', 'NormXResNet', 'zero_init_residuals', 'xresnet18', 'xresnet34', 'xresnet50',
+           'NormResBlock', 'PreactBlock', 'zero_init_residuals', 'NormXResNet', 'xresnet18', 'xresnet34', 'xresnet50',
            'xmininet', 'xsemininet', 'cifar_resnet', 'get_model']
 
 # %% ../nbs/05_models.ipynb #c006
@@ -47,6 +47,14 @@ def _act_cls(act_cls, act, name:str, warn:bool=True):
     if warn: warnings.warn(f"{name}: act is deprecated; use act_cls", DeprecationWarning, stacklevel=3)
     return act
 
+# %% ../nbs/05_models.ipynb #c010
+def _zero_weight(m:nn.Module):
+    "Zero the affine scale of norm `m`: its `weight`, or BNET's whole depthwise transform"
+    w = getattr(m, 'weight', None)
+    with torch.no_grad():
+        if isinstance(w, nn.Parameter): w.zero_()
+        elif isinstance(m, BNET2d): m.bnconv.weight.zero_(); m.bnconv.bias.zero_()
+
 # %% ../nbs/05_models.ipynb #c009
 FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
 
@@ -73,14 +81,6 @@ def norm_act(
         a = create_act_layer(act, nf)
         if not isinstance(a, nn.Identity): res.append(a)
     return res
-
-# %% ../nbs/05_models.ipynb #c010
-def _zero_weight(m:nn.Module):
-    "Zero the affine scale of norm `m`: its `weight`, or BNET's whole depthwise transform"
-    w = getattr(m, 'weight', None)
-    with torch.no_grad():
-        if isinstance(w, nn.Parameter): w.zero_()
-        elif isinstance(m, BNET2d): m.bnconv.weight.zero_(); m.bnconv.bias.zero_()
 
 # %% ../nbs/05_models.ipynb #c014
 def _conv(ndim:int, *args, **kwargs) -> nn.Module:
@@ -273,6 +273,14 @@ class PreactBlock(nn.Module):
         xp = self.pre(x)
         return self.convpath(xp) + self.idpath(xp if self.project else x)
 
+# %% ../nbs/05_models.ipynb #c042
+def zero_init_residuals(m:nn.Module) -> nn.Module:
+    "Start every residual branch of `m` at zero: last norm's γ in `NormResBlock`s, last conv in `PreactBlock`s"
+    for b in m.modules():
+        if isinstance(b, NormResBlock): _zero_weight([o for o in b.convpath if not isinstance(o, NormSEModule)][-1][-1])
+        elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
+    return m
+
 # %% ../nbs/05_models.ipynb #c039
 def _xstem(c_in, stem_szs, ks, preact, **k):
     szs = [c_in, *stem_szs]
@@ -307,14 +315,6 @@ class NormXResNet(nn.Sequential):
         init_frn_eps(init_model(self, init, norm_init))
         if zero_init: zero_init_residuals(self)
 
-# %% ../nbs/05_models.ipynb #c042
-def zero_init_residuals(m:nn.Module) -> nn.Module:
-    "Start every residual branch of `m` at zero: last norm's γ in `NormResBlock`s, last conv in `PreactBlock`s"
-    for b in m.modules():
-        if isinstance(b, NormResBlock): _zero_weight([o for o in b.convpath if not isinstance(o, NormSEModule)][-1][-1])
-        elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
-    return m
-
 # %% ../nbs/05_models.ipynb #c040p
 @patch
 def __getitem__(self:NormXResNet, idx):
@@ -325,17 +325,17 @@ def __getitem__(self:NormXResNet, idx):
 # %% ../nbs/05_models.ipynb #c045
 @delegates(NormXResNet)
 def xresnet18(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
-    "NormXResNet-18 from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
+    "XResNet-18 (a `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
     return NormXResNet(1, [2, 2, 2, 2], c_in, n_out, **kwargs)
 
 @delegates(NormXResNet)
 def xresnet34(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
-    "NormXResNet-34 from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
+    "XResNet-34 (a `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
     return NormXResNet(1, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
 @delegates(NormXResNet)
 def xresnet50(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
-    "NormXResNet-50 (bottleneck blocks) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε)"
+    "XResNet-50 (a bottleneck `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε)"
     return NormXResNet(4, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
 
