@@ -212,6 +212,17 @@ def by_epoch(self:NormStats):
     "Mean of each statistic per epoch and layer: rows (epoch, layer), a column per statistic"
     return self.df.groupby(['epoch', 'layer', 'stat'], sort=False).value.mean().unstack('stat')
 
+# %% ../nbs/06_callbacks.ipynb #c048
+def _plot_stat(ax, d, layers:list, by:str, stat:str):
+    "One panel: `stat` of each layer in `layers` found in `d`, coloured from input (dark) to output (light)"
+    import matplotlib.pyplot as plt
+    ls = [l for l in layers if l in set(d.layer)]
+    for i, l in enumerate(ls):
+        dl = d[d.layer == l]
+        ax.plot(dl[by], dl.value, color=plt.cm.viridis(i / max(len(ls) - 1, 1)), label=l, lw=1)
+    ax.set_title(stat); ax.set_xlabel(by)
+    if 0 < len(ls) <= 6: ax.legend(fontsize=7)
+
 # %% ../nbs/06_callbacks.ipynb #c047
 @patch
 def plot(self:NormStats,
@@ -231,17 +242,6 @@ def plot(self:NormStats,
     for ax in axs.flat[len(stats):]: ax.axis('off')
     fig.tight_layout()
     return fig
-
-# %% ../nbs/06_callbacks.ipynb #c048
-def _plot_stat(ax, d, layers:list, by:str, stat:str):
-    "One panel: `stat` of each layer in `layers` found in `d`, coloured from input (dark) to output (light)"
-    import matplotlib.pyplot as plt
-    ls = [l for l in layers if l in set(d.layer)]
-    for i, l in enumerate(ls):
-        dl = d[d.layer == l]
-        ax.plot(dl[by], dl.value, color=plt.cm.viridis(i / max(len(ls) - 1, 1)), label=l, lw=1)
-    ax.set_title(stat); ax.set_xlabel(by)
-    if 0 < len(ls) <= 6: ax.legend(fontsize=7)
 
 # %% ../nbs/06_callbacks.ipynb #c058
 def _ramp(t:float, start:float, end:float) -> float:
