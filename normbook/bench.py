@@ -13,7 +13,7 @@ from torch import nn
 from torch import Tensor
 from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err
 from .layers import FRN, FRNTLU
-from .cli import _call_parse, _entry, _fail, _Usage
+from .cli import cli_command, console_script, cli_error, UsageError
 
 # %% auto #0
 __all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_main', 'bench_shape', 'format_table',
@@ -293,7 +293,7 @@ def _read(s:str|None, flag:str, item, default:list, example:str) -> list:
     if s is None: return default
     try: out = [item(v.strip().split(',')) for v in s.split(';')]
     except ValueError: out = None
-    if not out: raise _Usage(f"{flag} expected items like {example!r}, got {s!r}")
+    if not out: raise UsageError(f"{flag} expected items like {example!r}, got {s!r}")
     return out
 
 def _shape(f:list) -> tuple:
@@ -314,13 +314,13 @@ def _devices(device) -> list:
     if device is None: return ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     devices = [device] if isinstance(device, str) else list(device)
     bad = [d for d in devices if d not in ('cpu', 'cuda')]
-    if bad: raise _Usage(f"--device expected 'cpu' or 'cuda', got {bad[0]!r}")
+    if bad: raise UsageError(f"--device expected 'cpu' or 'cuda', got {bad[0]!r}")
     if 'cuda' in devices and not torch.cuda.is_available():
-        raise _Usage("--device cuda was given but no GPU (CUDA) is available; leave it out to measure on the CPU")
+        raise UsageError("--device cuda was given but no GPU (CUDA) is available; leave it out to measure on the CPU")
     return list(dict.fromkeys(devices))
 
 # %% ../nbs/10_bench.ipynb #c093b
-@_call_parse
+@cli_command
 def normbook_bench(
     train:bool=False, # the training-throughput table (FRN+TLU, BN+ReLU, GroupNorm) instead of the one-layer tables
     quick:bool=False, # shorter timings (about a tenth)
@@ -335,20 +335,20 @@ def normbook_bench(
     "Time FRN+TLU against BN+ReLU, GroupNorm, timm and plain autograd, one layer at a time or (`--train`) in training steps"
     try:
         shapes, cases, devices = _shapes(shapes), _cases(cases), _devices(device)
-        if threads is not None and threads < 1: raise _Usage(f"--threads expected an int >= 1, got {threads}")
-        if train and (shapes is not SHAPES or cold or no_compile or no_timm): raise _Usage("--shapes, --cold, --no-compile and --no-timm are for the one-layer tables, not --train")
-        if cases is not TRAIN_CASES and not train: raise _Usage("--cases needs --train")
-    except _Usage as e: return _fail('normbook-bench', e, 2)
+        if threads is not None and threads < 1: raise UsageError(f"--threads expected an int >= 1, got {threads}")
+        if train and (shapes is not SHAPES or cold or no_compile or no_timm): raise UsageError("--shapes, --cold, --no-compile and --no-timm are for the one-layer tables, not --train")
+        if cases is not TRAIN_CASES and not train: raise UsageError("--cases needs --train")
+    except UsageError as e: return cli_error('normbook-bench', e, 2)
     if threads: torch.set_num_threads(threads)
     try:
         if train:
             for d in devices: bench_train_all(cases, d, quick)
         else: bench(shapes, devices, quick=quick, cold=cold, compile=not no_compile, timm=not no_timm)
-    except (ValueError, TypeError) as e: return _fail('normbook-bench', e)
-    except KeyboardInterrupt: return _fail('normbook-bench', 'interrupted', 130)
+    except (ValueError, TypeError) as e: return cli_error('normbook-bench', e)
+    except KeyboardInterrupt: return cli_error('normbook-bench', 'interrupted', 130)
     return 0
 
-bench_main = _entry(normbook_bench, 'normbook-bench')
+bench_main = console_script(normbook_bench, 'normbook-bench')
 
 # %% ../nbs/10_bench.ipynb #c097e
 if __name__ == '__main__': sys.exit(bench_main())

@@ -41,6 +41,7 @@ with _quiet_fastai_import():
     from fastai.torch_core import norm_bias_params
     from fastai.callback.core import Callback, TrainEvalCallback
     from fastai.callback.hook import HookCallback, Hooks
+    from fastai.callback.schedule import SchedLin
     from fastai.callback.training import BnFreeze, set_bn_eval
     from fastai.learner import Learner
 
@@ -211,6 +212,17 @@ def by_epoch(self:NormStats):
     "Mean of each statistic per epoch and layer: rows (epoch, layer), a column per statistic"
     return self.df.groupby(['epoch', 'layer', 'stat'], sort=False).value.mean().unstack('stat')
 
+# %% ../nbs/06_callbacks.ipynb #c048
+def _plot_stat(ax, d, layers:list, by:str, stat:str):
+    "One panel: `stat` of each layer in `layers` found in `d`, coloured from input (dark) to output (light)"
+    import matplotlib.pyplot as plt
+    ls = [l for l in layers if l in set(d.layer)]
+    for i, l in enumerate(ls):
+        dl = d[d.layer == l]
+        ax.plot(dl[by], dl.value, color=plt.cm.viridis(i / max(len(ls) - 1, 1)), label=l, lw=1)
+    ax.set_title(stat); ax.set_xlabel(by)
+    if 0 < len(ls) <= 6: ax.legend(fontsize=7)
+
 # %% ../nbs/06_callbacks.ipynb #c047
 @patch
 def plot(self:NormStats,
@@ -231,21 +243,10 @@ def plot(self:NormStats,
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06_callbacks.ipynb #c048
-def _plot_stat(ax, d, layers:list, by:str, stat:str):
-    "One panel: `stat` of each layer in `layers` found in `d`, coloured from input (dark) to output (light)"
-    import matplotlib.pyplot as plt
-    ls = [l for l in layers if l in set(d.layer)]
-    for i, l in enumerate(ls):
-        dl = d[d.layer == l]
-        ax.plot(dl[by], dl.value, color=plt.cm.viridis(i / max(len(ls) - 1, 1)), label=l, lw=1)
-    ax.set_title(stat); ax.set_xlabel(by)
-    if 0 < len(ls) <= 6: ax.legend(fontsize=7)
-
 # %% ../nbs/06_callbacks.ipynb #c058
 def _ramp(t:float, start:float, end:float) -> float:
-    "0 before `start`, 1 from `end`, linear between"
-    return 1. if t >= end else 0. if t <= start else (t - start) / (end - start)
+    "0 before `start`, 1 from `end`, fastai's `SchedLin(0, 1)` between (`combine_scheds` needs pieces that fill the training, and `end` may lie past it)"
+    return 1. if t >= end else 0. if t <= start else SchedLin(0., 1.)((t - start) / (end - start))
 
 # %% ../nbs/06_callbacks.ipynb #c059
 class BRNSchedule(Callback):

@@ -15,8 +15,8 @@ from fastcore.docments import docments
 from fastcore.script import call_parse, parse_cli, anno_parser
 
 # %% auto #0
-__all__ = ['train_main', 'sweep_main', 'report_main', 'normbook_train', 'run_name', 'train_parser', 'load_sweep',
-           'normbook_sweep', 'normbook_report', 'main']
+__all__ = ['train_main', 'sweep_main', 'report_main', 'cli_command', 'UsageError', 'cli_error', 'console_script', 'run_name',
+           'normbook_train', 'train_parser', 'load_sweep', 'normbook_sweep', 'normbook_report', 'main']
 
 # %% ../nbs/09_cli.ipynb #w01
 @contextmanager
@@ -25,10 +25,6 @@ def _quiet():
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
         yield
-
-def _call_parse(f):
-    "fastcore's `call_parse`, which does not parse `sys.argv` at once when the module using it runs as a script (`python -m normbook.cli`)"
-    return call_parse(f)  # called from this frame, `call_parse` does not see the module's top level as a script's
 
 # %% ../nbs/09_cli.ipynb #c006
 _ALIASES = {'-b': '--bs', '--batch-size': '--bs', '--epoch': '--epochs', '--learning-rate': '--lr', '-lr': '--lr',
@@ -77,95 +73,84 @@ def _set_sig(f, extra:list):
     own = [p.replace(kind=p.KEYWORD_ONLY) for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
     f.__signature__ = sig.replace(parameters=[*extra, *own])
 
-# %% ../nbs/09_cli.ipynb #c008
-class _Usage(ValueError): "A mistake in the command line (exit status 2)"
+# %% ../nbs/09_cli.ipynb #h01
+def cli_command(
+    f, # the command: its parameters, defaults and docments comments are the flags and their help
+):
+    "fastcore's `call_parse` for `f`, which never parses `sys.argv` at once, even when the module defining `f` runs as a script"
+    return call_parse(f)  # called from this frame, `call_parse` does not see the calling module's top level as a script's
 
+# %% ../nbs/09_cli.ipynb #h04
+class UsageError(ValueError): "A mistake in the command line: the command ends with exit status 2"
+
+def cli_error(
+    prog:str, # the command's name, e.g. 'normbook-train'
+    e:BaseException|str, # the error, or its message
+    code:int=1, # the exit status to return
+) -> int:
+    "Print `prog: error: e` on stderr, one line and no traceback, and return the exit status `code`"
+    print(f"{prog}: error: {e}", file=sys.stderr)
+    return code
+
+# %% ../nbs/09_cli.ipynb #h07
+@contextmanager
+def _argv(argv:list):
+    old, sys.argv = sys.argv, argv
+    try: yield
+    finally: sys.argv = old
+
+def console_script(
+    func, # a `cli_command` function that returns its exit status
+    prog:str, # the script's name, e.g. 'normbook-train'
+    params=None, # a function giving the parameters that take the place of `func`'s `**kwargs`
+    aliases:dict|None=None, # other spellings of flags, e.g. {'-b': '--bs'}
+):
+    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv`"
+    def _f(argv:list|None=None) -> int:
+        argv = _canon(sys.argv[1:] if argv is None else list(argv), aliases or {})
+        with _quiet():
+            if params is not None: _set_sig(func, params())
+            with _argv([prog, *argv]): _, kw, _pdb = parse_cli(func)
+            return func(**kw)
+    _f.__name__ = _f.__qualname__ = prog.replace('normbook-', '') + '_main'
+    _f.__doc__ = f"`{prog}`: {func.__doc__}"
+    return _f
+
+# %% ../nbs/09_cli.ipynb #c008
 def _experiment(kw:dict, train:bool, weight_path:str|None, load:str|None):
     "The `Experiment` of `normbook-train`'s settings `kw`, and the weight file to start from"
     from normbook.experiments import Experiment
-    if weight_path and load: raise _Usage("--weight-path and --load exclude each other")
+    if weight_path and load: raise UsageError("--weight-path and --load exclude each other")
     w = load or (None if weight_path in (None, 'init') else weight_path)
-    if w and not Path(w).is_file(): raise _Usage(f"weight file {w} not found")
+    if w and not Path(w).is_file(): raise UsageError(f"weight file {w} not found")
     if weight_path and not train: kw = {**kw, 'epochs': 0}  # evaluate only
     try: return Experiment(**kw), w
-    except (ValueError, TypeError) as e: raise _Usage(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e))) from None
+    except (ValueError, TypeError) as e: raise UsageError(re.sub(r'Experiment\.(\w+)', lambda m: '--' + m[1].replace('_', '-'), str(e))) from None
 
 # %% ../nbs/09_cli.ipynb #c008b
 def _check_train(exp, load:str|None, save:str|None, results:str|None, runs:str|None, data_dir:str|None):
-    "Check a `normbook-train` run's folders, output paths, model and weight file before any data is loaded: a `_Usage` error names what is wrong"
+    "Check a `normbook-train` run's folders, output paths, model and weight file before any data is loaded: a `UsageError` names what is wrong"
     import torch
     from normbook.experiments import check_writable, build_model, _C_IN, _state_dict, _misfit
-    if data_dir and not Path(data_dir).expanduser().is_dir(): raise _Usage(f"--data-dir {data_dir} is not a folder; expected the folder that holds the data sets")
+    if data_dir and not Path(data_dir).expanduser().is_dir(): raise UsageError(f"--data-dir {data_dir} is not a folder; expected the folder that holds the data sets")
     try:
         for p, flag, folder in ((results, '--results', False), (save, '--save', False), (runs and (Path(runs)/run_name(exp)).parent, '--runs', True)):
             if p: check_writable(p, flag, folder)
         with torch.device('meta'): model = build_model(exp, _C_IN[exp.data], 10)  # an unknown norm, model or activation fails here
         if load and (bad := _misfit(model.state_dict(), _state_dict(load))): raise ValueError(f"weight file {load} does not fit the model: {bad}")
-    except (ValueError, TypeError) as e: raise _Usage(str(e)) from None
+    except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
 
 
 # %% ../nbs/09_cli.ipynb #c009
 def _device(cpu:bool, gpu:bool):
     import torch
-    if cpu and gpu: raise _Usage("--cpu and --gpu exclude each other")
-    if gpu and not torch.cuda.is_available(): raise _Usage("--gpu was given but no GPU (CUDA) is available; leave it out to train on the CPU")
+    if cpu and gpu: raise UsageError("--cpu and --gpu exclude each other")
+    if gpu and not torch.cuda.is_available(): raise UsageError("--gpu was given but no GPU (CUDA) is available; leave it out to train on the CPU")
     return 'cpu' if cpu else None
-
-def _fail(prog:str, e:BaseException|str, code:int=1) -> int:
-    print(f"{prog}: error: {e}", file=sys.stderr)
-    return code
 
 def _data_hint(e:BaseException, data:str) -> str:
     "The message of a missing data set `data`, with the way to run on Fashion-MNIST instead"
     return str(e) if data == 'fashion_mnist' else f"{e}\nTo train on Fashion-MNIST instead, add --data fashion_mnist."
-
-# %% ../nbs/09_cli.ipynb #c010
-@_call_parse
-def normbook_train(
-    train:bool=False, # train; without it, a run given --weight-path only evaluates those weights
-    weight_path:str=None, # weights to evaluate (with --train: to start from); 'init': the freshly initialised ones
-    load:str=None, # start training from the weights in this file (a state dict)
-    save:str=None, # save the trained weights (a state dict) to this file
-    results:str=None, # also append the result as a line of this JSONL file
-    runs:str='runs', # logs go to RUNS/NAME/ (RUNS/NAME-2/, ... when it exists): history.csv, TensorBoard events, results.jsonl ('': none)
-    cpu:bool=False, # train on the CPU even when a GPU is there
-    gpu:bool=False, # train on the GPU; an error when there is none
-    data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
-    json:bool=False, # print the whole result as JSON
-    no_progress:bool=False, # no progress bar
-    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
-    **kwargs, # `Experiment`'s settings
-) -> int:
-    "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
-    from normbook.distributed import barrier, is_main
-    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu); _check_train(exp, load, save, results, runs, data_dir)
-    except _Usage as e: return _fail('normbook-train', e, 2)
-    if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
-    log = _log_dir(Path(runs), run_name(exp)) if runs and is_main() else None
-    rc, res, model = _train(exp, log, load, device, no_progress)
-    if rc is not None: return rc
-    barrier()  # every rank finished the run
-    if not is_main(): return 0
-    return _finish(res, results, log, json, save, model, allow_diverged)
-
-
-# %% ../nbs/09_cli.ipynb #c010a
-def _train(exp, log:Path|None, load:str|None, device, no_progress:bool) -> tuple:
-    "Run `exp`, logging to `log`: (None, its result, the trained model), or (the exit status, None, None) after a one-line error"
-    from normbook.experiments import run
-    from normbook.distributed import is_main
-    kept = []  # the trained model, saved after the result is safe
-    try:
-        res = run(exp, progress=not no_progress, device=device, load=load, measure=lambda learn: kept.append(learn.model) or {},
-                  cbs=_log_cbs(log) if is_main() and exp.epochs else [])
-        return None, res, kept[0]
-    except KeyboardInterrupt: rc = _fail('normbook-train', 'interrupted', 130)
-    except FileNotFoundError as e: rc = _fail('normbook-train', _data_hint(e, exp.data))
-    except (ValueError, TypeError, ImportError) as e: rc = _fail('normbook-train', e)
-    finally:
-        if not kept: _tidy(log)
-    return rc, None, None
-
 
 # %% ../nbs/09_cli.ipynb #c010b
 def run_name(exp) -> str:
@@ -203,30 +188,23 @@ def _tidy(log:Path|None):
     except OSError: pass
 
 
-# %% ../nbs/09_cli.ipynb #c010c
-@contextmanager
-def _argv(argv:list):
-    old, sys.argv = sys.argv, argv
-    try: yield
-    finally: sys.argv = old
+# %% ../nbs/09_cli.ipynb #c010a
+def _train(exp, log:Path|None, load:str|None, device, no_progress:bool) -> tuple:
+    "Run `exp`, logging to `log`: (None, its result, the trained model), or (the exit status, None, None) after a one-line error"
+    from normbook.experiments import run
+    from normbook.distributed import is_main
+    kept = []  # the trained model, saved after the result is safe
+    try:
+        res = run(exp, progress=not no_progress, device=device, load=load, measure=lambda learn: kept.append(learn.model) or {},
+                  cbs=_log_cbs(log) if is_main() and exp.epochs else [])
+        return None, res, kept[0]
+    except KeyboardInterrupt: rc = cli_error('normbook-train', 'interrupted', 130)
+    except FileNotFoundError as e: rc = cli_error('normbook-train', _data_hint(e, exp.data))
+    except (ValueError, TypeError, ImportError) as e: rc = cli_error('normbook-train', e)
+    finally:
+        if not kept: _tidy(log)
+    return rc, None, None
 
-def _entry(func, prog:str, params=None, aliases:dict|None=None):
-    "The console script `prog`: `func` called with the flags that fastcore's `parse_cli` reads from `argv` as _canon spells them (with `aliases`)"
-    def _f(argv:list|None=None) -> int:
-        argv = _canon(sys.argv[1:] if argv is None else list(argv), aliases or {})
-        with _quiet():
-            if params is not None: _set_sig(func, params())
-            with _argv([prog, *argv]): _, kw, _pdb = parse_cli(func)
-            return func(**kw)
-    _f.__name__ = _f.__qualname__ = prog.replace('normbook-', '') + '_main'
-    _f.__doc__ = f"`{prog}`: {func.__doc__}"
-    return _f
-
-train_main = _entry(normbook_train, 'normbook-train', _exp_params, _ALIASES)
-
-def train_parser() -> argparse.ArgumentParser:
-    "The argument parser of `normbook-train`"
-    with _quiet(): _set_sig(normbook_train, _exp_params()); return anno_parser(normbook_train, prog='normbook-train')
 
 # %% ../nbs/09_cli.ipynb #c011
 def _summary(res:dict) -> str:
@@ -255,11 +233,48 @@ def _finish(res:dict, results:str|None, log:Path|None, as_json:bool, save:str|No
     print(_dumps(res) if as_json else _summary(res))
     if save: print(f"saved weights to {save}")
     if log and not as_json: print(f"logs in {log}")
-    for m in errs: _fail('normbook-train', m)
+    for m in errs: cli_error('normbook-train', m)
     if res.get('diverged') and not allow_diverged:
-        return _fail('normbook-train', 'the run diverged (a training loss or the test loss was not finite); its result is stored, and --allow-diverged exits 0')
+        return cli_error('normbook-train', 'the run diverged (a training loss or the test loss was not finite); its result is stored, and --allow-diverged exits 0')
     return 1 if errs else 0
 
+
+# %% ../nbs/09_cli.ipynb #c010
+@cli_command
+def normbook_train(
+    train:bool=False, # train; without it, a run given --weight-path only evaluates those weights
+    weight_path:str=None, # weights to evaluate (with --train: to start from); 'init': the freshly initialised ones
+    load:str=None, # start training from the weights in this file (a state dict)
+    save:str=None, # save the trained weights (a state dict) to this file
+    results:str=None, # also append the result as a line of this JSONL file
+    runs:str='runs', # logs go to RUNS/NAME/ (RUNS/NAME-2/, ... when it exists): history.csv, TensorBoard events, results.jsonl ('': none)
+    cpu:bool=False, # train on the CPU even when a GPU is there
+    gpu:bool=False, # train on the GPU; an error when there is none
+    data_dir:str=None, # folder with the data sets (sets NORMBOOK_DATA)
+    json:bool=False, # print the whole result as JSON
+    no_progress:bool=False, # no progress bar
+    allow_diverged:bool=False, # exit with status 0 even when the run diverged (a loss that is not finite)
+    **kwargs, # `Experiment`'s settings
+) -> int:
+    "Train (or evaluate) one model with the papers' recipe and print its results; returns the exit status"
+    from normbook.distributed import barrier, is_main
+    try: (exp, load), device = _experiment(kwargs, train, weight_path, load), _device(cpu, gpu); _check_train(exp, load, save, results, runs, data_dir)
+    except UsageError as e: return cli_error('normbook-train', e, 2)
+    if data_dir: os.environ['NORMBOOK_DATA'] = str(Path(data_dir).expanduser())
+    log = _log_dir(Path(runs), run_name(exp)) if runs and is_main() else None
+    rc, res, model = _train(exp, log, load, device, no_progress)
+    if rc is not None: return rc
+    barrier()  # every rank finished the run
+    if not is_main(): return 0
+    return _finish(res, results, log, json, save, model, allow_diverged)
+
+
+# %% ../nbs/09_cli.ipynb #c010c
+train_main = console_script(normbook_train, 'normbook-train', _exp_params, _ALIASES)
+
+def train_parser() -> argparse.ArgumentParser:
+    "The argument parser of `normbook-train`"
+    with _quiet(): _set_sig(normbook_train, _exp_params()); return anno_parser(normbook_train, prog='normbook-train')
 
 # %% ../nbs/09_cli.ipynb #c023
 def load_sweep(fn:str|Path) -> dict:
@@ -274,34 +289,6 @@ def load_sweep(fn:str|Path) -> dict:
     if bad: raise ValueError(f"{fn}: unknown keys {sorted(bad)}; expected grid, base, results")
     res = Path(cfg.get('results') or fn.with_suffix('.jsonl').name)
     return dict(grid=cfg['grid'], base=cfg.get('base') or {}, results=res if res.is_absolute() else fn.parent/res)
-
-# %% ../nbs/09_cli.ipynb #c025
-@_call_parse
-def normbook_sweep(
-    config:str, # the sweep YAML file (keys: grid, base, results)
-    results:str=None, # the JSONL results file (default: from the YAML, else CONFIG.jsonl)
-    cpu:bool=False, # train on the CPU even when a GPU is there
-    dry_run:bool=False, # list the runs still to do and stop
-    on_error:Annotated[str, 'what a failing run does', dict(choices=('raise', 'skip'))]='raise',
-    no_progress:bool=False, # no progress bars
-) -> int:
-    "Run every run of a YAML sweep that its results file does not have yet, and print its table; returns the exit status"
-    from normbook.experiments import sweep, report, show_table
-    try: cfg, results, keys = _plan(config, results)
-    except (ValueError, TypeError, FileNotFoundError) as e: return _fail('normbook-sweep', e, 2)
-    if dry_run: return _dry_run(cfg, results)
-    try: df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
-    except (ValueError, TypeError, OSError, ImportError) as e: return _fail('normbook-sweep', e)
-    except KeyboardInterrupt: return _fail('normbook-sweep', f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
-    from normbook.distributed import is_main
-    if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line
-    if df.empty: return _fail('normbook-sweep', f"no run of {config} finished (see above); {results} has none of its results")
-    print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
-    if missing := len(keys - set(df['key'])): return _fail('normbook-sweep', f"{missing} of {len(keys)} runs failed (see above); run the same command to retry them")
-    return 0
-
-sweep_main = _entry(normbook_sweep, 'normbook-sweep')
-
 
 # %% ../nbs/09_cli.ipynb #c026
 def _plan(config:str, results:str|None) -> tuple:
@@ -324,46 +311,42 @@ def _dry_run(cfg, results) -> int:
     return 0
 
 
-# %% ../nbs/09_cli.ipynb #c034
-@_call_parse
-def normbook_report(
-    results:str, # a JSONL results file of normbook-sweep or normbook-train --results, or a run folder RUNS/NAME
-    by:Annotated[str, 'settings to group by (default: those that vary, except seed)', dict(nargs='+')]=None,
-    metrics:Annotated[str, 'metrics in the table', dict(nargs='+')]=('test_acc', 'valid_acc'),
-    err:Annotated[str, 'what ± shows: 95% t-interval or std over seeds', dict(choices=('ci95', 'std'))]='ci95',
-    plot:str=None, # save a plot of --metric against --x, one line per --hue, to this file
-    x:str='bs', # x axis of the plot
-    hue:str='norm', # one line per value of this setting
-    metric:str='test_acc', # y axis of the plot
-    curves:str=None, # save each run's loss and accuracy per epoch to this file
-    csv:str=None, # also write the full table (mean, std, n, ci95 of every metric) as CSV
+# %% ../nbs/09_cli.ipynb #c025
+@cli_command
+def normbook_sweep(
+    config:str, # the sweep YAML file (keys: grid, base, results)
+    results:str=None, # the JSONL results file (default: from the YAML, else CONFIG.jsonl)
+    cpu:bool=False, # train on the CPU even when a GPU is there
+    dry_run:bool=False, # list the runs still to do and stop
+    on_error:Annotated[str, 'what a failing run does', dict(choices=('raise', 'skip'))]='raise',
+    no_progress:bool=False, # no progress bars
 ) -> int:
-    "Summarize a results file over seeds, and plot it; returns the exit status"
-    from normbook.experiments import report, show_table, read_results
-    try:
-        fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
-        if not fn.is_file(): raise _Usage(f"results file {results} not found")
-        rows = read_results(fn); _check_report(rows, by, metrics, metric if plot else None)
-        tab = report(rows, by=by)
-        print(show_table(tab, metrics=list(metrics), err=err).to_string())
-        if csv: tab.to_csv(csv); print(f"wrote {csv}")
-        if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
-        if curves: _save_curves(rows, curves); print(f"wrote {curves}")
-    except _Usage as e: return _fail('normbook-report', e, 2)
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return _fail('normbook-report', e)
+    "Run every run of a YAML sweep that its results file does not have yet, and print its table; returns the exit status"
+    from normbook.experiments import sweep, report, show_table
+    try: cfg, results, keys = _plan(config, results)
+    except (ValueError, TypeError, FileNotFoundError) as e: return cli_error('normbook-sweep', e, 2)
+    if dry_run: return _dry_run(cfg, results)
+    try: df = sweep(cfg['grid'], results, cfg['base'], progress=not no_progress, on_error=on_error, device='cpu' if cpu else None)
+    except (ValueError, TypeError, OSError, ImportError) as e: return cli_error('normbook-sweep', e)
+    except KeyboardInterrupt: return cli_error('normbook-sweep', f'interrupted; the finished runs are in {results}, run the same command to resume', 130)
+    from normbook.distributed import is_main
+    if not is_main(): return 0  # the other ranks may read the results file before rank 0's last line
+    if df.empty: return cli_error('normbook-sweep', f"no run of {config} finished (see above); {results} has none of its results")
+    print(f"\n{len(df)} runs in {results}\n"); print(show_table(report(df)).to_string())
+    if missing := len(keys - set(df['key'])): return cli_error('normbook-sweep', f"{missing} of {len(keys)} runs failed (see above); run the same command to retry them")
     return 0
 
-report_main = _entry(normbook_report, 'normbook-report')
+sweep_main = console_script(normbook_sweep, 'normbook-sweep')
 
 
 # %% ../nbs/09_cli.ipynb #c034b
 def _check_report(rows:list, by, metrics, metric):
-    "Check `normbook-report`'s metric names and the settings of --by against the results `rows`: a `_Usage` error names the flag"
+    "Check `normbook-report`'s metric names and the settings of --by against the results `rows`: a `UsageError` names the flag"
     from normbook.experiments import METRICS
     for flag, ms in (('--metrics', metrics), ('--metric', [metric] if metric else [])):
-        if bad := [m for m in ms if m not in METRICS]: raise _Usage(f"{flag} {bad[0]}: unknown metric; expected one of {', '.join(METRICS)}")
+        if bad := [m for m in ms if m not in METRICS]: raise UsageError(f"{flag} {bad[0]}: unknown metric; expected one of {', '.join(METRICS)}")
     cols = set().union(*rows) if rows else set()
-    if bad := [b for b in (by or []) if b not in cols]: raise _Usage(f"--by {bad[0]}: the results have no such setting; they have {', '.join(sorted(cols))}")
+    if bad := [b for b in (by or []) if b not in cols]: raise UsageError(f"--by {bad[0]}: the results have no such setting; they have {', '.join(sorted(cols))}")
 
 
 # %% ../nbs/09_cli.ipynb #c035
@@ -390,6 +373,38 @@ def _save_curves(rows:list, fn):
     a1.set(xlabel='epoch', ylabel='loss', title='training (solid) and validation (dashed) loss')
     a2.set(xlabel='epoch', ylabel='accuracy', title='validation accuracy'); a2.legend(fontsize=7)
     fig.tight_layout(); fig.savefig(fn, dpi=120); plt.close(fig)
+
+# %% ../nbs/09_cli.ipynb #c034
+@cli_command
+def normbook_report(
+    results:str, # a JSONL results file of normbook-sweep or normbook-train --results, or a run folder RUNS/NAME
+    by:Annotated[str, 'settings to group by (default: those that vary, except seed)', dict(nargs='+')]=None,
+    metrics:Annotated[str, 'metrics in the table', dict(nargs='+')]=('test_acc', 'valid_acc'),
+    err:Annotated[str, 'what ± shows: 95% t-interval or std over seeds', dict(choices=('ci95', 'std'))]='ci95',
+    plot:str=None, # save a plot of --metric against --x, one line per --hue, to this file
+    x:str='bs', # x axis of the plot
+    hue:str='norm', # one line per value of this setting
+    metric:str='test_acc', # y axis of the plot
+    curves:str=None, # save each run's loss and accuracy per epoch to this file
+    csv:str=None, # also write the full table (mean, std, n, ci95 of every metric) as CSV
+) -> int:
+    "Summarize a results file over seeds, and plot it; returns the exit status"
+    from normbook.experiments import report, show_table, read_results
+    try:
+        fn = Path(results)/'results.jsonl' if Path(results).is_dir() else Path(results)
+        if not fn.is_file(): raise UsageError(f"results file {results} not found")
+        rows = read_results(fn); _check_report(rows, by, metrics, metric if plot else None)
+        tab = report(rows, by=by)
+        print(show_table(tab, metrics=list(metrics), err=err).to_string())
+        if csv: tab.to_csv(csv); print(f"wrote {csv}")
+        if plot: _save_plot(rows, plot, x, hue, metric, err, fn.stem); print(f"wrote {plot}")
+        if curves: _save_curves(rows, curves); print(f"wrote {curves}")
+    except UsageError as e: return cli_error('normbook-report', e, 2)
+    except (ValueError, TypeError, FileNotFoundError, KeyError) as e: return cli_error('normbook-report', e)
+    return 0
+
+report_main = console_script(normbook_report, 'normbook-report')
+
 
 # %% ../nbs/09_cli.ipynb #c038
 def main(argv:list|None=None) -> int:

@@ -14,25 +14,17 @@ from torch import nn, Tensor, fx
 import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from .layers import FRN, TLU, FRNTLU
-from .norms import get_norm, is_norm
+from .norms import create_norm_layer, is_norm, bn_only, _normish, _check_model
+_all_ = ['bn_only']  # defined beside `is_norm` in normbook.norms, and part of this module's API too
 
 # %% auto #0
-__all__ = ['bnrelu_to_frn', 'convert_norm', 'bn_only', 'trainable_summary']
+__all__ = ['bnrelu_to_frn', 'convert_norm', 'trainable_summary', 'bn_only']
 
 # %% ../nbs/04_convert.ipynb #c005
-def _check_model(model, fname:str):
-    "Raise a `TypeError` unless `model` is an `nn.Module`"
-    if not isinstance(model, nn.Module): raise TypeError(f"{fname} expected an nn.Module, got {type(model).__name__}")
-
 def _like(new:nn.Module, old:nn.Module) -> nn.Module:
     "Move `new` to the device and floating dtype of `old`'s first parameter or buffer"
     t = next(itertools.chain(old.parameters(), old.buffers()), None)
     return new if t is None else new.to(device=t.device, dtype=t.dtype if t.is_floating_point() else None)
-
-def _set_module(root:nn.Module, path:str, new:nn.Module):
-    "Put `new` at the dotted `path` under `root`"
-    parent, _, name = path.rpartition('.')
-    setattr(root.get_submodule(parent) if parent else root, name, new)
 
 # %% ../nbs/04_convert.ipynb #c009
 _ACT_FUNCS = {nn.ReLU: (F.relu, F.relu_, torch.relu, torch.relu_, 'relu', 'relu_'), nn.ReLU6: (F.relu6,),
@@ -164,7 +156,7 @@ def _unfuse(bn:nn.Module, frn:FRN, act:nn.Module|None) -> nn.Sequential:
 
 def _replace_obj(root:nn.Module, old:nn.Module, new:nn.Module):
     "Put `new` wherever the module object `old` is registered under `root`"
-    for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: _set_module(root, path, new)
+    for path in [p for p, m in root.named_modules(remove_duplicate=False) if m is old and p]: root.set_submodule(path, new)
 
 def _free_name(root:nn.Module, name:str) -> str:
     "`name`, or `name_1`, `name_2`... the first that is not a submodule of `root`"
@@ -184,7 +176,7 @@ def _rewrite_graph(gm:fx.GraphModule, pairs:list, tlus:list) -> fx.GraphModule:
         if n.op == 'call_module': calls[id(mods[n.target])] = calls.get(id(mods[n.target]), 0) + 1
     for (b, a), tlu in zip(pairs, tlus):
         inplace, later = _inplace(a, mods), _later_users(b, a, order)
-        if a.op == 'call_module' and calls[id(mods[a.target])] == 1: _set_module(gm, a.target, tlu); node = a
+        if a.op == 'call_module' and calls[id(mods[a.target])] == 1: gm.set_submodule(a.target, tlu); node = a
         else:
             name = _free_name(gm, f"{b.target}_tlu"); gm.add_submodule(name, tlu)
             with g.inserting_after(a): node = g.call_module(name, (_input_of(a),))
@@ -236,29 +228,14 @@ def _find(gm:fx.GraphModule, matchers:tuple, acts, convert_all:bool, convert_1d:
         warnings.warn(f"bnrelu_to_frn: none of the {len(bns)} BatchNorm calls feeds an activation of {acts}: nothing converted (0 pairs)")
     return bns, pairs, fused
 
-# %% ../nbs/04_convert.ipynb #c023
-def bnrelu_to_frn(
-    model:nn.Module, # the model to convert; it is left unchanged
-    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
-    convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
-    copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
-    eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
-    learnable_eps:bool=False, # FRN with a learned ε
-    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
-    graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
-    leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
-    return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
-    verbose:bool=False, # print what was converted
-):
-    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
-    _check_model(model, 'bnrelu_to_frn')
-    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use get_norm('frn', C)")
-    matchers, model = _act_matchers(acts), copy.deepcopy(model)
-    gm = _trace(model, leaf_modules)
-    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
-    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
-    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
-    return res if return_count else res[0]
+# %% ../nbs/04_convert.ipynb #c024a
+def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
+    "What `bnrelu_to_frn` did, in one line"
+    conv = [bn for bn, (c, k) in sites.items() if c]
+    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
+    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
+            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
+            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
 
 # %% ../nbs/04_convert.ipynb #c024
 def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, **frn_kwargs):
@@ -282,14 +259,29 @@ def _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verb
     if verbose: print(_summary(sites, {mods[b.target] for b, _ in pairs} | set(fused), len(pairs) + len(fused), reasons if use_graph else None, model))
     return root, len(pairs) + len(fused)
 
-# %% ../nbs/04_convert.ipynb #c024a
-def _summary(sites:dict, with_tlu:set, n:int, reasons:list|None, model:nn.Module) -> str:
-    "What `bnrelu_to_frn` did, in one line"
-    conv = [bn for bn, (c, k) in sites.items() if c]
-    more, kept, part = len([bn for bn in conv if bn not in with_tlu]), len(sites) - len(conv), len([1 for c, k in sites.values() if c and k])
-    return (f"bnrelu_to_frn: {n} BatchNorm→activation pairs → FRN→TLU, {more} more BatchNorms → FRN, {kept} BatchNorms kept"
-            + (f", {part} converted at some of their calls" if part else '') + "; returns a "
-            + (type(model).__name__ if reasons is None else 'GraphModule' + (f" ({'; '.join(reasons[:3])})" if reasons else '')))
+# %% ../nbs/04_convert.ipynb #c023
+def bnrelu_to_frn(
+    model:nn.Module, # the model to convert; it is left unchanged
+    acts=(nn.ReLU,), # activation kinds to replace by TLU: module classes, their functions or names ('relu'), other functions
+    convert_all:bool=False, # also replace BatchNorms that feed no such activation (by FRN without TLU)
+    copy_affine:bool=False, # copy each BatchNorm's γ/β into its FRN
+    eps:float=1e-6, # FRN's ε (ε_min when `learnable_eps`)
+    learnable_eps:bool=False, # FRN with a learned ε
+    convert_1d:bool=False, # also convert BatchNorm1d layers (on (B, C) inputs FRN acts like a sign: use `learnable_eps`)
+    graph:bool|None=None, # True: always return an fx.GraphModule; False: raise if one is needed; None: only if needed
+    leaf_modules=(), # module classes or names not to trace into (their BatchNorms stay)
+    return_count:bool=False, # return `(model, number of FRN→TLU pairs)`
+    verbose:bool=False, # print what was converted
+):
+    "A copy of `model` where every BatchNorm call that feeds an activation of `acts` is an `FRN` and that call a `TLU`"
+    _check_model(model, 'bnrelu_to_frn')
+    if isinstance(model, _BatchNorm): raise ValueError(f"bnrelu_to_frn converts a model that contains BatchNorms, got a bare {type(model).__name__}: use create_norm_layer('frn', C)")
+    matchers, model = _act_matchers(acts), copy.deepcopy(model)
+    gm = _trace(model, leaf_modules)
+    bns, pairs, fused = _find(gm, matchers, acts, convert_all, convert_1d, type(model).__name__)
+    if not pairs and not fused and not (convert_all and bns): return (model, 0) if return_count else model
+    res = _convert(model, gm, bns, pairs, fused, convert_all, copy_affine, graph, verbose, eps=eps, learnable_eps=learnable_eps)
+    return res if return_count else res[0]
 
 # %% ../nbs/04_convert.ipynb #c053
 def _width(p:str, m:nn.Module) -> int:
@@ -315,7 +307,7 @@ def _copy_state(old:nn.Module, new:nn.Module) -> list[str]:
 # %% ../nbs/04_convert.ipynb #c055
 def convert_norm(
     model:nn.Module, # the model to convert
-    norm, # the new norm: a registered name (see `get_norm`), a class or a partial
+    norm, # the new norm: a registered name (see `create_norm_layer`), a class or a partial
     target=_BatchNorm, # the classes to replace (a class or a tuple); default every BatchNorm
     copy_state:bool=False, # copy the parameters and buffers the old and new layers share by name and shape
     inplace:bool=False, # change `model` itself instead of a copy
@@ -327,13 +319,13 @@ def convert_norm(
     target = tuple(target) if isinstance(target, (tuple, list)) else (target,)
     if not all(isinstance(t, type) and issubclass(t, nn.Module) for t in target):
         raise TypeError(f"convert_norm expected target to be nn.Module classes, got {target!r}")
-    if isinstance(norm, str): get_norm(norm, 32)  # an unknown name fails here, even when nothing is to be replaced
+    if isinstance(norm, str): create_norm_layer(norm, 32)  # an unknown name fails here, even when nothing is to be replaced
     model = model if inplace else copy.deepcopy(model)
     found = list({id(m): (p, m) for p, m in model.named_modules() if isinstance(m, target)}.values())
     if not found:
         warnings.warn(f"convert_norm found no {'/'.join(t.__name__ for t in target)} in {type(model).__name__}: nothing converted (0 layers)")
     for p, m in found:
-        try: new = _like(get_norm(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
+        try: new = _like(create_norm_layer(norm, _width(p, m), ndim=_ndim_of(m), **kwargs), m).train(m.training)
         except (ValueError, TypeError) as e: raise type(e)(f"convert_norm could not replace '{p}' ({type(m).__name__}): {e}") from e
         if copy_state: _copy_state(m, new)
         if isinstance(new, FRN) and _is_1d(m) and not new.learnable_eps:
@@ -341,38 +333,6 @@ def convert_norm(
         if p: _replace_obj(model, m, new)
         else: model = new
     return (model, len(found)) if return_count else model
-
-# %% ../nbs/04_convert.ipynb #c066
-def _normish(m) -> bool:
-    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
-    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
-
-def _head_name(model:nn.Module) -> str:
-    "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
-    lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-    if lins: return lins[-1]
-    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
-    if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
-    return others[-1]
-
-# %% ../nbs/04_convert.ipynb #c067
-def bn_only(
-    model:nn.Module, # the model, changed in place
-    train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
-) -> nn.Module:
-    "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
-    _check_model(model, 'bn_only')
-    norms = [m for m in model.modules() if _normish(m)]
-    if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
-    for p in model.parameters(): p.requires_grad_(False)
-    for m in norms:
-        for p in m.parameters(): p.requires_grad_(True)
-    if train_head:
-        name = _head_name(model) if train_head is True else train_head
-        try: head = model.get_submodule(name)
-        except AttributeError: raise ValueError(f"bn_only: {type(model).__name__} has no submodule {name!r} to use as the head") from None
-        for p in head.parameters(): p.requires_grad_(True)
-    return model
 
 # %% ../nbs/04_convert.ipynb #c070
 def _owner_types(model:nn.Module) -> dict:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys, time
 from pathlib import Path
 from typing import Annotated
-from .cli import _call_parse, _entry, _fail
+from .cli import cli_command, console_script, cli_error
 
 # %% auto #0
-__all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'save_plot', 'demo_table', 'summary', 'normbook_demo']
+__all__ = ['main', 'demo_settings', 'run_demo', 'group_of', 'demo_table', 'summary', 'save_plot', 'normbook_demo']
 
 # %% ../nbs/90_demo.ipynb #c006
 def demo_settings(
@@ -55,24 +55,6 @@ def group_of(r) -> int|None:
     return r['norm_kw']['group_size'] if r['norm'] == 'gbn' else r['bs'] if r['norm'] == 'bn' else None
 
 
-# %% ../nbs/90_demo.ipynb #c010
-def save_plot(df, fn:str|Path):
-    "Test accuracy against g (BatchNorm; FRN+TLU and GN as bands), and the training-loss curves, saved to `fn`"
-    import matplotlib.pyplot as plt
-    from normbook.experiments import plot_curves
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    bn = df[df.g.notna()].groupby('g').test_acc.agg(['mean', 'std']).sort_index()
-    a1.errorbar(bn.index, bn['mean'], yerr=bn['std'].fillna(0), marker='o', capsize=3, label='BN (± std over seeds)')
-    for i, (n, d) in enumerate(df[df.g.isna()].groupby('name', sort=False)):
-        m, s = d.test_acc.mean(), d.test_acc.std() if len(d) > 1 else 0.
-        a1.axhspan(m - s, m + s, color=f'C{i + 1}', alpha=0.25); a1.axhline(m, color=f'C{i + 1}', label=f'{n} (no batch statistics)')
-    a1.set_xscale('log', base=2); a1.set_xticks(list(bn.index), [str(int(g)) for g in bn.index])
-    a1.set_xlabel('samples per BatchNorm statistic, g (optimizer batch 32)'); a1.set_ylabel('test accuracy')
-    a1.legend(); a1.grid(alpha=0.3); a1.set_title('accuracy vs g')
-    plot_curves(df, hue='name', ax=a2, title='training loss')
-    fig.tight_layout(); fig.savefig(fn, dpi=110)
-    return fig
-
 # %% ../nbs/90_demo.ipynb #c012
 def demo_table(df):
     "One row per setting: g, the mean test accuracy over seeds, its std, each seed's accuracy, the mean seconds, and the diverged runs if any"
@@ -94,8 +76,26 @@ def summary(df) -> str:
     return (f"BatchNorm ({full:.3f} at g={max(acc.index):g}) {ch(2)} and {ch(1)}; FRN+TLU, which never mixes samples, "
             f"is unchanged by g at {frn:.3f} ({frn - full:+.3f} against BatchNorm at g={max(acc.index):g}).")
 
+# %% ../nbs/90_demo.ipynb #c010
+def save_plot(df, fn:str|Path):
+    "Test accuracy against g (BatchNorm; FRN+TLU and GN as bands), and the training-loss curves, saved to `fn`"
+    import matplotlib.pyplot as plt
+    from normbook.experiments import plot_curves
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    bn = df[df.g.notna()].groupby('g').test_acc.agg(['mean', 'std']).sort_index()
+    a1.errorbar(bn.index, bn['mean'], yerr=bn['std'].fillna(0), marker='o', capsize=3, label='BN (± std over seeds)')
+    for i, (n, d) in enumerate(df[df.g.isna()].groupby('name', sort=False)):
+        m, s = d.test_acc.mean(), d.test_acc.std() if len(d) > 1 else 0.
+        a1.axhspan(m - s, m + s, color=f'C{i + 1}', alpha=0.25); a1.axhline(m, color=f'C{i + 1}', label=f'{n} (no batch statistics)')
+    a1.set_xscale('log', base=2); a1.set_xticks(list(bn.index), [str(int(g)) for g in bn.index])
+    a1.set_xlabel('samples per BatchNorm statistic, g (optimizer batch 32)'); a1.set_ylabel('test accuracy')
+    a1.legend(); a1.grid(alpha=0.3); a1.set_title('accuracy vs g')
+    plot_curves(df, hue='name', ax=a2, title='training loss')
+    fig.tight_layout(); fig.savefig(fn, dpi=110)
+    return fig
+
 # %% ../nbs/90_demo.ipynb #c013
-@_call_parse
+@cli_command
 def normbook_demo(
     out:str='normbook-demo', # output folder
     seeds:Annotated[int, 'seeds; every setting runs once per seed', dict(nargs='+')]=(0, 1),
@@ -108,22 +108,22 @@ def normbook_demo(
     threads:int=None, # CPU threads for torch (default: torch's own, one per core)
 ) -> int:
     "Run the demo, BatchNorm at 1, 2 and 32 samples per statistic (same batch, steps and lr) against FRN+TLU and GN on Fashion-MNIST"
-    if threads is not None and threads < 1: return _fail('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
+    if threads is not None and threads < 1: return cli_error('normbook-demo', f"--threads must be >= 1, got {threads}", 2)
     if threads: import torch; torch.set_num_threads(threads)
     from normbook.experiments import check_writable
     try: check_writable(out, '--out', folder=True)
-    except ValueError as e: return _fail('normbook-demo', e, 2)
+    except ValueError as e: return cli_error('normbook-demo', e, 2)
     print(f"normbook demo: mininet on {n_train:,} Fashion-MNIST images, {epochs} epochs, optimizer batch 32, SGD lr 0.05 (flat, then cosine); "
           f"BatchNorm over groups of g = 1, 2 and 32 samples, FRN+TLU and GN; seeds {', '.join(map(str, seeds))}\n", flush=True)
     t0 = time.time()
     try: df = run_demo(out, overwrite, not no_progress, 'cpu' if cpu else None, n_train=n_train, n_valid=n_valid, epochs=epochs, seeds=tuple(seeds))
-    except (FileNotFoundError, ValueError) as e: return _fail('normbook-demo', e)
-    except KeyboardInterrupt: return _fail('normbook-demo', 'interrupted', 130)
+    except (FileNotFoundError, ValueError) as e: return cli_error('normbook-demo', e)
+    except KeyboardInterrupt: return cli_error('normbook-demo', 'interrupted', 130)
     print('\n' + demo_table(df).to_string(float_format=lambda v: f'{v:.3f}') + '\n\n' + summary(df))
     print(f"\nplot: {Path(out)/'demo.png'}   results: {Path(out)/'demo.jsonl'}   total {time.time() - t0:.0f}s")
     return 0
 
-main = _entry(normbook_demo, 'normbook-demo')
+main = console_script(normbook_demo, 'normbook-demo')
 
 # %% ../nbs/90_demo.ipynb #c015
 if __name__ == '__main__': sys.exit(main())

@@ -19,23 +19,24 @@ from fastai.learner import Learner, AvgMetric, AvgLoss, AvgSmoothLoss
 from fastai.metrics import AccumMetric
 from fastai.callback.core import Callback, TrainEvalCallback
 from fastai.callback.progress import ProgressCallback
-from fastai.torch_core import to_detach, default_device
+from fastai.torch_core import to_detach, default_device, rank_distrib, num_distrib
+from .norms import _update_running, _deprecated
 
 # %% auto #0
-__all__ = ['rank', 'world_size', 'local_rank', 'is_main', 'setup_distrib', 'teardown_distrib', 'shard_indices', 'shard_dl',
-           'reduce_metrics', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'DDPCallback', 'distrib_ctx_for',
+__all__ = ['setup_distrib', 'rank', 'world_size', 'local_rank', 'is_main', 'init_distrib', 'teardown_distrib', 'shard_indices',
+           'shard_dl', 'reduce_metrics', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'DDPCallback', 'distrib_ctx_for',
            'distrib_record', 'barrier']
 
 # %% ../nbs/08a_distributed.ipynb #c006
 def _initialized() -> bool: return dist.is_available() and dist.is_initialized()
 
 def rank() -> int:
-    "This process's rank: in the process group, else the launcher's `RANK`, else 0"
-    return dist.get_rank() if _initialized() else int(os.environ.get('RANK', 0))
+    "This process's rank: in the process group, else fastai's `rank_distrib` (the launcher's `RANK`, else 0)"
+    return dist.get_rank() if _initialized() else rank_distrib()
 
 def world_size() -> int:
-    "How many processes train together: the process group's size, else the launcher's `WORLD_SIZE`, else 1"
-    return dist.get_world_size() if _initialized() else int(os.environ.get('WORLD_SIZE', 1))
+    "How many processes train together: the process group's size, else fastai's `num_distrib`, but 1 (not 0) without a launcher"
+    return dist.get_world_size() if _initialized() else num_distrib() or 1
 
 def local_rank() -> int:
     "This process's rank on its machine (the launcher's `LOCAL_RANK`), which picks its GPU"
@@ -46,7 +47,7 @@ def is_main() -> bool:
     return rank() == 0
 
 # %% ../nbs/08a_distributed.ipynb #c009
-def setup_distrib(
+def init_distrib(
     device=None, # the device asked for; `None`: a GPU when there is one (fastai's `default_device`)
 ) -> torch.device:
     "This rank's device; under a launcher (`world_size() > 1`) also join the process group: NCCL on GPUs, Gloo on CPUs"
@@ -54,7 +55,7 @@ def setup_distrib(
     if world_size() <= 1: return device
     if device.type == 'cuda':
         n = torch.cuda.device_count()
-        if local_rank() >= n: raise ValueError(f"setup_distrib: LOCAL_RANK is {local_rank()} but this machine has {n} GPUs; "
+        if local_rank() >= n: raise ValueError(f"init_distrib: LOCAL_RANK is {local_rank()} but this machine has {n} GPUs; "
                                                "start at most one process per GPU, or train on CPUs")
         device = torch.device('cuda', local_rank()); torch.cuda.set_device(device)
     if not _initialized():
@@ -65,6 +66,8 @@ def setup_distrib(
 def teardown_distrib():
     "Leave the process group, if this process is in one"
     if _initialized(): dist.destroy_process_group()
+
+setup_distrib = _deprecated(init_distrib, 'setup_distrib')
 
 # %% ../nbs/08a_distributed.ipynb #c012
 def shard_indices(
@@ -185,15 +188,6 @@ class CPUSyncBatchNorm(_BatchNorm):
         if self.affine: y = y * self.weight.view(shape) + self.bias.view(shape)
         return y.to(x.dtype)
 
-# %% ../nbs/08a_distributed.ipynb #c029
-@torch.no_grad()
-def _update_running(bn:_BatchNorm, mean:Tensor, var:Tensor):
-    "Update `bn`'s running statistics as `nn.BatchNorm` does (momentum `None`: the cumulative average)"
-    bn.num_batches_tracked.add_(1)
-    f = 1 / bn.num_batches_tracked.item() if bn.momentum is None else bn.momentum
-    bn.running_mean.lerp_(mean.to(bn.running_mean.dtype), f)
-    bn.running_var.lerp_(var.to(bn.running_var.dtype), f)
-
 # %% ../nbs/08a_distributed.ipynb #c033
 _PLAIN_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, CPUSyncBatchNorm)
 
@@ -229,7 +223,7 @@ def convert_sync_batchnorm(
 # %% ../nbs/08a_distributed.ipynb #c039
 def _check_fit(learn:Learner) -> list:
     "This rank's shards of `learn.dls`; errors for what `DDPCallback` cannot do, before any rank waits for another"
-    if not _initialized(): raise RuntimeError("DDPCallback needs a process group: call `setup_distrib()` in a process started by torchrun")
+    if not _initialized(): raise RuntimeError("DDPCallback needs a process group: call `init_distrib()` in a process started by torchrun")
     for m in learn.recorder.metrics:
         if not isinstance(m, (AvgMetric, AvgLoss, AvgSmoothLoss, AccumMetric)): raise TypeError(_metric_msg(m))
     loaders = [shard_dl(dl, by_batch=i == 0) for i, dl in enumerate(learn.dls.loaders)]
@@ -271,7 +265,7 @@ class DDPCallback(Callback):
 # %% ../nbs/08a_distributed.ipynb #c045
 @contextmanager
 def _ddp_ctx(learn:Learner, sync_bn:bool):
-    setup_distrib(getattr(learn.dls, 'device', None) or next(iter(learn.model.parameters()), torch.empty(0)).device)
+    init_distrib(getattr(learn.dls, 'device', None) or next(iter(learn.model.parameters()), torch.empty(0)).device)
     cb, bars = DDPCallback(sync_bn), [] if is_main() else [c for c in learn.cbs if isinstance(c, ProgressCallback)]
     learn.remove_cbs(bars); learn.add_cb(cb)
     try: yield learn

@@ -18,9 +18,10 @@ def _stat_dtype(x:Tensor) -> torch.dtype:
     "The dtype of statistics and sums for `x`: float32 for float16 and bfloat16 inputs, else the input's own dtype"
     return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
 
-def _bcast(p, x:Tensor):
-    "View the (C,) `p` (or a (B, C) `p`) so that it broadcasts over `x` of shape (B, C, *spatial); scalars pass through"
+def _bcast(p, x:Tensor, dtype:torch.dtype|None=None):
+    "View the (C,) `p` (or a (B, C) `p`), in `dtype` when given, so that it broadcasts over `x` of shape (B, C, *spatial); scalars pass through"
     if not isinstance(p, Tensor) or p.dim() == 0: return p
+    if dtype is not None: p = p.to(dtype)
     if p.dim() == 2: return p.reshape(*p.shape[:2], *([1] * (x.dim() - 2)))
     return p.view(1, -1, *([1] * (x.dim() - 2)))
 

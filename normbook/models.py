@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/models.html.md"""
 
 # %% ../nbs/05_models.ipynb #c001
 from __future__ import annotations
-import math, re
+import math, re, warnings
 from collections import OrderedDict
 from functools import partial
 import torch
@@ -14,12 +14,11 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .layers import FRN, TLU, FRNTLU, _check_bool
-from .norms import get_norm, get_act, is_norm, BNET2d, EvoNormB0, EvoNormS0, _cls_of
-from .convert import bn_only
+from .norms import create_norm_layer, create_act_layer, is_norm, bn_only, BNET2d, EvoNormB0, EvoNormS0, _cls_of
 
 # %% auto #0
-__all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'SEModule',
-           'ResBlock', 'PreactBlock', 'XResNet', 'zero_init_residuals', 'xresnet18', 'xresnet34', 'xresnet50',
+__all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'NormSEModule',
+           'NormResBlock', 'PreactBlock', 'zero_init_residuals', 'NormXResNet', 'xresnet18', 'xresnet34', 'xresnet50',
            'xmininet', 'xsemininet', 'cifar_resnet', 'get_model']
 
 # %% ../nbs/05_models.ipynb #c006
@@ -41,37 +40,12 @@ def _is_evo(norm) -> bool:
     return isinstance(norm, str) and norm.lower() in ('evonormb0', 'evonorms0') or _cls_of(norm) in (EvoNormB0, EvoNormS0)
 
 # %% ../nbs/05_models.ipynb #a001
-def _act_cls(act, act_cls, name:str):
-    "`act`, or `act_cls` (fastai's and the BNET package's spelling of it) when `act` is None; both given is an error of `name`"
-    if act_cls is None: return act
-    if act is not None: raise ValueError(f"{name} takes act or act_cls (two spellings of the activation), not both: got act={act!r}, act_cls={act_cls!r}")
-    return act_cls
-
-# %% ../nbs/05_models.ipynb #c009
-FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
-
-def norm_act(
-    nf:int, # number of channels
-    norm='bn', # norm: a registry name, class or partial (see `get_norm`); 'none' for no norm
-    act=None, # activation name, class or partial; `None` is the norm's own (TLU for 'frntlu', else ReLU)
-    ndim:int=2, # spatial dimensions of the input (1, 2 or 3)
-    apply_act:bool=True, # follow the norm with the activation
-    zero:bool=False, # initialise the norm's γ to zero
-    norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
-) -> list[nn.Module]:
-    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε, EvoNorm alone"
-    _check_bool(apply_act, 'apply_act', 'norm_act'); _check_bool(zero, 'zero', 'norm_act')
-    norm, act = _resolve(norm, act)
-    fuse = apply_act and _fused(norm, act)
-    evo = _is_evo(norm)   # EvoNorm: its own activation when `apply_act`, none after it
-    kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **({'apply_act': apply_act} if evo else {}), **(norm_kw or {})}
-    n = get_norm('frntlu' if fuse else norm, nf, ndim=ndim, **kw)
-    if zero: _zero_weight(n)
-    res = [] if isinstance(n, nn.Identity) else [n]
-    if apply_act and not fuse and not evo:
-        a = get_act(act, nf)
-        if not isinstance(a, nn.Identity): res.append(a)
-    return res
+def _act_cls(act_cls, act, name:str, warn:bool=True):
+    "`act_cls`, or the deprecated `act` in its place (with a `DeprecationWarning` when `warn`); both given is an error of `name`"
+    if act is None: return act_cls
+    if act_cls is not None: raise ValueError(f"{name} takes act or act_cls (two spellings of the activation), not both: got act={act!r}, act_cls={act_cls!r}")
+    if warn: warnings.warn(f"{name}: act is deprecated; use act_cls", DeprecationWarning, stacklevel=3)
+    return act
 
 # %% ../nbs/05_models.ipynb #c010
 def _zero_weight(m:nn.Module):
@@ -81,28 +55,64 @@ def _zero_weight(m:nn.Module):
         if isinstance(w, nn.Parameter): w.zero_()
         elif isinstance(m, BNET2d): m.bnconv.weight.zero_(); m.bnconv.bias.zero_()
 
+# %% ../nbs/05_models.ipynb #c009
+FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
+
+def norm_act(
+    nf:int, # number of channels
+    norm='bn', # norm: a registry name, class or partial (see `create_norm_layer`); 'none' for no norm
+    act_cls=None, # activation name, class or partial; `None` is the norm's own (TLU for 'frntlu', else ReLU)
+    ndim:int=2, # spatial dimensions of the input (1, 2 or 3)
+    apply_act:bool=True, # follow the norm with the activation
+    zero:bool=False, # initialise the norm's γ to zero
+    norm_kw:dict|None=None, # extra keyword arguments for the norm (for FRN, over `FRN_KW`)
+    act=None, # deprecated spelling of `act_cls`
+) -> list[nn.Module]:
+    "The norm and activation layers for `nf` channels, FRN + TLU fused into one `FRNTLU` that learns its ε, EvoNorm alone"
+    _check_bool(apply_act, 'apply_act', 'norm_act'); _check_bool(zero, 'zero', 'norm_act')
+    norm, act = _resolve(norm, _act_cls(act_cls, act, 'norm_act'))
+    fuse = apply_act and _fused(norm, act)
+    evo = _is_evo(norm)   # EvoNorm: its own activation when `apply_act`, none after it
+    kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **({'apply_act': apply_act} if evo else {}), **(norm_kw or {})}
+    n = create_norm_layer('frntlu' if fuse else norm, nf, ndim=ndim, **kw)
+    if zero: _zero_weight(n)
+    res = [] if isinstance(n, nn.Identity) else [n]
+    if apply_act and not fuse and not evo:
+        a = create_act_layer(act, nf)
+        if not isinstance(a, nn.Identity): res.append(a)
+    return res
+
 # %% ../nbs/05_models.ipynb #c014
 def _conv(ndim:int, *args, **kwargs) -> nn.Module:
     if ndim not in (1, 2, 3): raise ValueError(f"expected ndim in (1, 2, 3), got {ndim}")
     return getattr(nn, f'Conv{ndim}d')(*args, **kwargs)
 
+def _fastai(mod:str):
+    "fastai's module `mod`, imported when a model is built (not with normbook.models), without its `torch.jit.script` FutureWarning"
+    import importlib
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*', category=FutureWarning)
+        return importlib.import_module(f'fastai.{mod}')
+
 def _pool(kind:str, ndim:int, *args, **kwargs) -> nn.Module:
-    return getattr(nn, f'{kind}{ndim}d')(*args, **kwargs)
+    "fastai's pooling layer `kind` ('AdaptiveAvgPool', 'AvgPool' or 'MaxPool') for `ndim` spatial dims"
+    return getattr(_fastai('layers'), kind)(*args, ndim=ndim, **kwargs)
 
 # %% ../nbs/05_models.ipynb #c015
 class ConvNormAct(nn.Sequential):
     "Conv (`ni` to `nf`, `ks`, `stride`) then norm and activation, or norm and activation then conv when `preact`"
     def __init__(self, ni:int, nf:int, ks:int=3, stride:int=1,
                  norm='bn', # norm name, class or partial
-                 act=None, # activation; `None` is the norm's own
+                 act_cls=None, # activation; `None` is the norm's own
                  ndim:int=2, # 1, 2 or 3 spatial dims
                  apply_act:bool=True, # use the activation
                  zero:bool=False, # zero the norm's γ
                  preact:bool=False, # norm and act before the conv (normalising `ni` channels)
                  bias:bool|None=None, # conv bias; default: only when there is no norm
-                 groups:int=1, norm_kw:dict|None=None):
+                 groups:int=1, norm_kw:dict|None=None,
+                 act=None): # deprecated spelling of `act_cls`
         if ks % 2 == 0: raise ValueError(f"ConvNormAct expected an odd kernel size, got ks={ks}")
-        na = norm_act(ni if preact else nf, norm, act, ndim, apply_act, zero, norm_kw)
+        na = norm_act(ni if preact else nf, norm, _act_cls(act_cls, act, 'ConvNormAct'), ndim, apply_act, zero, norm_kw)
         if bias is None: bias = not any(is_norm(m) for m in na)
         conv = _conv(ndim, ni, nf, ks, stride=stride, padding=ks//2, bias=bias, groups=groups)
         super().__init__(*(na + [conv] if preact else [conv] + na))
@@ -125,27 +135,23 @@ def init_model(
     init:str='kaiming_normal', # 'kaiming_normal', 'kaiming_uniform' or 'default' for convs and linears
     norm_init:str='ones', # 'ones' (γ=1, β=0) or 'uniform' (γ ~ U[0,1), β=0) for norms
 ) -> nn.Module:
-    "Initialise the convs and linears of `m` with `init` (zero biases) and its norms with `norm_init`"
+    "Initialise the convs and linears of `m` with fastai's `apply_init` of `init` (zero biases), its norms with `norm_init`"
     if init not in _INITS: raise ValueError(f"init_model expected init in {list(_INITS)}, got {init!r}")
     if norm_init not in _NORM_INITS: raise ValueError(f"init_model expected norm_init in {list(_NORM_INITS)}, got {norm_init!r}")
-    if is_norm(m): _init_norm(m, norm_init); return m
+    if is_norm(m): _init_norm(m, norm_init); return m  # a norm is not descended into
     if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)) and _INITS[init] is not None:
-        _INITS[init](m.weight)
-        if m.bias is not None: nn.init.zeros_(m.bias)
+        _fastai('torch_core').apply_init(m, _INITS[init])
     for c in m.children(): init_model(c, init, norm_init)
     return m
 
 # %% ../nbs/05_models.ipynb #e01
 def _positions(m:nn.Module, mods:list, x:Tensor) -> dict:
-    "How many spatial positions each module of `mods` sees when `m` runs on `x` (in eval mode, without gradients)"
+    "How many spatial positions each module of `mods` first sees when `m` runs on `x` (in eval mode, without gradients)"
     seen, training = {}, m.training
-    def hook(mod, args): seen.setdefault(mod, args[0][0, 0].numel())
-    hooks = [o.register_forward_pre_hook(hook) for o in mods]
+    def count(mod, inp, out): return seen.setdefault(mod, inp[0][0, 0].numel())
     try:
-        with torch.no_grad(): m.eval()(x)
-    finally:
-        for h in hooks: h.remove()
-        m.train(training)
+        with _fastai('callback.hook').Hooks(mods, count, detach=False), torch.no_grad(): m.eval()(x)  # detach would gather over ranks
+    finally: m.train(training)
     return seen
 
 # %% ../nbs/05_models.ipynb #e02
@@ -161,7 +167,8 @@ def init_frn_eps(
     if not frns: return m
     if conv is None: raise ValueError("init_frn_eps expected a model with a conv layer (its first conv gives the input's shape)")
     w = conv.weight
-    seen = _positions(m, frns, torch.zeros(1, conv.in_channels, *[size] * (w.dim() - 2), device=w.device, dtype=w.dtype))
+    seen = _positions(  # fastai's `dummy_eval` would build this input, but for 2-d models only, and leave `m` in eval mode
+        m, frns, torch.zeros(1, conv.in_channels, *[size] * (w.dim() - 2), device=w.device, dtype=w.dtype))
     with torch.no_grad():
         for o in frns:
             if seen.get(o, max_n + 1) <= max_n: o.eps_l.fill_(eps_l_init)
@@ -172,27 +179,31 @@ def mininet(
     c_in:int=3, # input channels
     n_out:int=10, # number of classes
     norm='bn', # norm name, class or partial
-    act=None, # activation; `None` is the norm's own (TLU for 'frntlu', else ReLU)
-    act_cls=None, # fastai's spelling of `act`
+    act_cls=None, # activation; `None` is the norm's own (TLU for 'frntlu', else ReLU)
     nf:tuple=(32, 64, 128, 256), # channels of the stride-2 conv layers
     p:float=0.0, # dropout before the head
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
+    act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
     "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
-    act, chans = _act_cls(act, act_cls, 'mininet'), [c_in, *nf]
-    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act, ndim, norm_kw=norm_kw) for i in range(len(nf))]
+    act_cls, chans = _act_cls(act_cls, act, 'mininet'), [c_in, *nf]
+    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
     return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init))
 
 # %% ../nbs/05_models.ipynb #c028
-class SEModule(nn.Module):
-    "Squeeze-and-excitation: rescale the `ch` channels by a gate computed from their global average"
-    def __init__(self, ch:int, reduction:int=16, act='relu', ndim:int=2):
+class NormSEModule(nn.Module):
+    "Squeeze-and-excitation: fastai's `SEModule` for any `ndim`, with a registry activation and at least 8 hidden channels"
+    def __init__(self, ch:int, # channels to rescale
+                 reduction:int=16, # the hidden width is `ch // reduction`, rounded up to a multiple of 8
+                 act_cls='relu', # activation of the hidden layer
+                 ndim:int=2, # 1, 2 or 3 spatial dims
+                 act=None): # deprecated spelling of `act_cls`
         super().__init__()
         nh = max(8, math.ceil(ch // reduction / 8) * 8)
         self.gate = nn.Sequential(_pool('AdaptiveAvgPool', ndim, 1), _conv(ndim, ch, nh, 1),
-                                  get_act(act, nh), _conv(ndim, nh, ch, 1), nn.Sigmoid())
+                                  create_act_layer(_act_cls(act_cls, act, 'NormSEModule'), nh), _conv(ndim, nh, ch, 1), nn.Sigmoid())
     def forward(self, x:Tensor) -> Tensor: return x * self.gate(x)
 
 # %% ../nbs/05_models.ipynb #c030
@@ -207,30 +218,30 @@ def _shortcut(ni, nf, stride, pool_first, preact, ndim=2, **kw):
     return nn.Sequential(*layers)
 
 # %% ../nbs/05_models.ipynb #c031
-class ResBlock(nn.Module):
-    "Residual block from `ni*expansion` to `nf*expansion` channels (fastai's design), norm and act pluggable"
-    def __init__(self, expansion:int, ni:int, nf:int, stride:int=1, norm='bn', act=None, ndim:int=2, ks:int=3,
+class NormResBlock(nn.Module):
+    "fastai's `ResBlock` design from `ni*expansion` to `nf*expansion` channels, with any norm and activation"
+    def __init__(self, expansion:int, ni:int, nf:int, stride:int=1, norm='bn', act_cls=None, ndim:int=2, ks:int=3,
                  zero:bool=True, # start the branch's last norm at γ = 0
                  se:int|None=None, # squeeze-and-excitation reduction, or None
                  pool_shortcut:bool=True, # avg-pool then 1x1 conv shortcut (fastai); else strided 1x1 conv
-                 norm_kw:dict|None=None):
+                 norm_kw:dict|None=None, act=None): # `act`: deprecated spelling of `act_cls`
         super().__init__()
-        ni, nh, nf = ni*expansion, nf, nf*expansion
-        k0 = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw)
+        ni, nh, nf, act = ni*expansion, nf, nf*expansion, _act_cls(act_cls, act, type(self).__name__)
+        k0 = dict(norm=norm, act_cls=act, ndim=ndim, norm_kw=norm_kw)
         path = ([ConvNormAct(ni, nh, ks, stride, **k0), ConvNormAct(nh, nf, ks, apply_act=False, zero=zero, **k0)]
                 if expansion == 1 else
                 [ConvNormAct(ni, nh, 1, **k0), ConvNormAct(nh, nh, ks, stride, **k0),
                  ConvNormAct(nh, nf, 1, apply_act=False, zero=zero, **k0)])
-        if se: path.append(SEModule(nf, se, _resolve(norm, act)[1], ndim))
+        if se: path.append(NormSEModule(nf, se, _resolve(norm, act)[1], ndim))
         self.convpath = nn.Sequential(*path)
         self.idpath = _shortcut(ni, nf, stride, pool_shortcut, False, **k0)
-        self.act = get_act(_resolve(norm, act)[1], nf)
+        self.act = create_act_layer(_resolve(norm, act)[1], nf)
     def forward(self, x:Tensor) -> Tensor: return self.act(self.convpath(x) + self.idpath(x))
 
 # %% ../nbs/05_models.ipynb #c035
 def _last_conv(path:nn.Sequential) -> nn.Module:
-    "The last conv of a pre-activation branch (skipping a final `SEModule`)"
-    last = [o for o in path if not isinstance(o, SEModule)][-1]
+    "The last conv of a pre-activation branch (skipping a final `NormSEModule`)"
+    last = [o for o in path if not isinstance(o, NormSEModule)][-1]
     return last[-1] if isinstance(last, nn.Sequential) else last
 
 def _not_inplace(ms:list) -> list:
@@ -242,17 +253,18 @@ def _not_inplace(ms:list) -> list:
 # %% ../nbs/05_models.ipynb #c036
 class PreactBlock(nn.Module):
     "Pre-activation (ResNetV2) residual block from `ni*expansion` to `nf*expansion` channels"
-    def __init__(self, expansion:int, ni:int, nf:int, stride:int=1, norm='bn', act=None, ndim:int=2, ks:int=3,
+    def __init__(self, expansion:int, ni:int, nf:int, stride:int=1, norm='bn', act_cls=None, ndim:int=2, ks:int=3,
                  zero:bool=True, # start the branch's last conv at zero
-                 se:int|None=None, pool_shortcut:bool=True, norm_kw:dict|None=None):
+                 se:int|None=None, pool_shortcut:bool=True, norm_kw:dict|None=None,
+                 act=None): # deprecated spelling of `act_cls`
         super().__init__()
-        ni, nh, nf = ni*expansion, nf, nf*expansion
-        k0 = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw, preact=True)
+        ni, nh, nf, act = ni*expansion, nf, nf*expansion, _act_cls(act_cls, act, type(self).__name__)
+        k0 = dict(norm=norm, act_cls=act, ndim=ndim, norm_kw=norm_kw, preact=True)
         self.pre = nn.Sequential(*_not_inplace(norm_act(ni, norm, act, ndim, norm_kw=norm_kw)))
         path = ([_conv(ndim, ni, nh, ks, stride=stride, padding=ks//2, bias=False), ConvNormAct(nh, nf, ks, **k0)]
                 if expansion == 1 else
                 [_conv(ndim, ni, nh, 1, bias=False), ConvNormAct(nh, nh, ks, stride, **k0), ConvNormAct(nh, nf, 1, **k0)])
-        if se: path.append(SEModule(nf, se, _resolve(norm, act)[1], ndim))
+        if se: path.append(NormSEModule(nf, se, _resolve(norm, act)[1], ndim))
         self.convpath = nn.Sequential(*path)
         if zero: nn.init.zeros_(_last_conv(self.convpath).weight)
         self.idpath = _shortcut(ni, nf, stride, pool_shortcut, True, ndim)
@@ -261,6 +273,14 @@ class PreactBlock(nn.Module):
         xp = self.pre(x)
         return self.convpath(xp) + self.idpath(xp if self.project else x)
 
+# %% ../nbs/05_models.ipynb #c042
+def zero_init_residuals(m:nn.Module) -> nn.Module:
+    "Start every residual branch of `m` at zero: last norm's γ in `NormResBlock`s, last conv in `PreactBlock`s"
+    for b in m.modules():
+        if isinstance(b, NormResBlock): _zero_weight([o for o in b.convpath if not isinstance(o, NormSEModule)][-1][-1])
+        elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
+    return m
+
 # %% ../nbs/05_models.ipynb #c039
 def _xstem(c_in, stem_szs, ks, preact, **k):
     szs = [c_in, *stem_szs]
@@ -268,24 +288,24 @@ def _xstem(c_in, stem_szs, ks, preact, **k):
             else _conv(k['ndim'], szs[i], szs[i+1], ks, padding=ks//2, bias=False) for i in range(len(stem_szs))]
 
 # %% ../nbs/05_models.ipynb #c040
-class XResNet(nn.Sequential):
-    "fastai's XResNet with `norm`/`act` in every layer (stem included), optional pre-activation and SE; FRN learns ε"
-    def __init__(self, expansion:int, layers:list, c_in:int=3, n_out:int=1000, norm='bn', act=None,
-                 act_cls=None, # fastai's spelling of `act`
+class NormXResNet(nn.Sequential):
+    "fastai's `XResNet` with `norm`/`act_cls` in every layer (stem included), optional pre-activation and SE; FRN learns ε"
+    def __init__(self, expansion:int, layers:list, c_in:int=3, n_out:int=1000, norm='bn',
+                 act_cls=None, # activation; `None` is the norm's own (TLU for 'frntlu', else ReLU)
                  preact:bool=False, # pre-activation (ResNetV2) blocks
                  p:float=0.0, # dropout before the head
                  ndim:int=2, ks:int=3,
                  stem_szs:tuple=(32, 32, 64), block_szs:tuple=(64, 128, 256, 512), widen:float=1.0,
                  stem_pool:bool=True, # max-pool after the stem
                  se:int|None=None, zero_init:bool=True, init:str='kaiming_normal', norm_init:str='ones',
-                 norm_kw:dict|None=None):
-        if len(block_szs) != len(layers): raise ValueError(f"XResNet expected one block size per stage, got {block_szs} for {layers}")
-        act = _act_cls(act, act_cls, 'XResNet')
-        for n, v in dict(preact=preact, stem_pool=stem_pool, zero_init=zero_init).items(): _check_bool(v, n, 'XResNet')
-        k = dict(norm=norm, act=act, ndim=ndim, norm_kw=norm_kw)
+                 norm_kw:dict|None=None, act=None): # `act`: deprecated spelling of `act_cls`
+        if len(block_szs) != len(layers): raise ValueError(f"NormXResNet expected one block size per stage, got {block_szs} for {layers}")
+        act = _act_cls(act_cls, act, 'NormXResNet')
+        for n, v in dict(preact=preact, stem_pool=stem_pool, zero_init=zero_init).items(): _check_bool(v, n, 'NormXResNet')
+        k = dict(norm=norm, act_cls=act, ndim=ndim, norm_kw=norm_kw)
         stem = _xstem(c_in, stem_szs, ks, preact, **k)
         szs = [stem_szs[-1] // expansion] + [int(o * widen) for o in block_szs]
-        block = PreactBlock if preact else ResBlock
+        block = PreactBlock if preact else NormResBlock
         stages = [nn.Sequential(*[block(expansion, szs[i] if j == 0 else szs[i+1], szs[i+1], stride=(1 if i == 0 else 2) if j == 0 else 1,
                                         ks=ks, zero=False, se=se, **k) for j in range(n)]) for i, n in enumerate(layers)]
         post = norm_act(szs[-1] * expansion, norm, act, ndim, norm_kw=norm_kw) if preact else []
@@ -295,46 +315,47 @@ class XResNet(nn.Sequential):
         init_frn_eps(init_model(self, init, norm_init))
         if zero_init: zero_init_residuals(self)
 
-# %% ../nbs/05_models.ipynb #c042
-def zero_init_residuals(m:nn.Module) -> nn.Module:
-    "Start every residual branch of `m` at zero: last norm's γ in `ResBlock`s, last conv in `PreactBlock`s"
-    for b in m.modules():
-        if isinstance(b, ResBlock): _zero_weight([o for o in b.convpath if not isinstance(o, SEModule)][-1][-1])
-        elif isinstance(b, PreactBlock): nn.init.zeros_(_last_conv(b.convpath).weight)
-    return m
-
 # %% ../nbs/05_models.ipynb #c040p
 @patch
-def __getitem__(self:XResNet, idx):
+def __getitem__(self:NormXResNet, idx):
     "Layer `idx`; a slice is a plain `nn.Sequential` (so that fastai splitters can cut the model)"
     if isinstance(idx, slice): return nn.Sequential(OrderedDict(list(self._modules.items())[idx]))
     return nn.Sequential.__getitem__(self, idx)
 
 # %% ../nbs/05_models.ipynb #c045
-@delegates(XResNet)
-def xresnet18(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
-    "XResNet-18 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [2, 2, 2, 2], c_in, n_out, **kwargs)
+@delegates(NormXResNet)
+def xresnet18(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
+    "XResNet-18 (a `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return NormXResNet(1, [2, 2, 2, 2], c_in, n_out, **kwargs)
 
-@delegates(XResNet)
-def xresnet34(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
-    "XResNet-34 from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε, see `init_frn_eps`)"
-    return XResNet(1, [3, 4, 6, 3], c_in, n_out, **kwargs)
+@delegates(NormXResNet)
+def xresnet34(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
+    "XResNet-34 (a `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε, see `init_frn_eps`)"
+    return NormXResNet(1, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
-@delegates(XResNet)
-def xresnet50(c_in:int=3, n_out:int=1000, **kwargs) -> XResNet:
-    "XResNet-50 (bottleneck blocks) from `c_in` channels to `n_out` outputs, with `norm`/`act` in every layer (FRN learns ε)"
-    return XResNet(4, [3, 4, 6, 3], c_in, n_out, **kwargs)
+@delegates(NormXResNet)
+def xresnet50(c_in:int=3, n_out:int=1000, **kwargs) -> NormXResNet:
+    "XResNet-50 (a bottleneck `NormXResNet`) from `c_in` channels to `n_out` outputs, with `norm`/`act_cls` in every layer (FRN learns ε)"
+    return NormXResNet(4, [3, 4, 6, 3], c_in, n_out, **kwargs)
 
+
+# %% ../nbs/05_models.ipynb #dn01
+_RENAMED = {'ResBlock': 'NormResBlock', 'SEModule': 'NormSEModule', 'XResNet': 'NormXResNet'}
+
+def __getattr__(name:str):
+    "The classes under their deprecated names: `ResBlock`, `SEModule` and `XResNet` (fastai's names for other classes)"
+    if name not in _RENAMED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"normbook.models.{name} is deprecated (fastai's {name} is another class); use {_RENAMED[name]}", DeprecationWarning, stacklevel=2)
+    return globals()[_RENAMED[name]]
 
 # %% ../nbs/05_models.ipynb #c058
-@delegates(XResNet, but=['block_szs'])
-def xmininet(c_in:int=3, n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> XResNet:
-    "A small `XResNet` from `c_in` channels to `n_out` outputs: 2-conv stem, one residual block per stage of widths `nf`"
-    return XResNet(1, list(layers), c_in, n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
+@delegates(NormXResNet, but=['block_szs'])
+def xmininet(c_in:int=3, n_out:int=10, nf:tuple=(32, 64, 128), layers:tuple=(1, 1, 1), stem_szs:tuple=(16, 32), **kwargs) -> NormXResNet:
+    "A small `NormXResNet` from `c_in` channels to `n_out` outputs: 2-conv stem, one residual block per stage of widths `nf`"
+    return NormXResNet(1, list(layers), c_in, n_out, stem_szs=stem_szs, block_szs=nf, **kwargs)
 
 @delegates(xmininet)
-def xsemininet(c_in:int=3, n_out:int=10, se:int=8, **kwargs) -> XResNet:
+def xsemininet(c_in:int=3, n_out:int=10, se:int=8, **kwargs) -> NormXResNet:
     "`xmininet` with squeeze-and-excitation of reduction `se` in every block"
     return xmininet(c_in, n_out, se=se, **kwargs)
 
@@ -346,19 +367,20 @@ def cifar_resnet(
     depth:int, # 6n + 2, e.g. 14, 20, 32, 56, 110, 218, 434, 866
     width:int=16, # filters of the first stage (stages W, 2W, 4W)
     *, # the rest by name, so that `cifar_resnet(20, 16, 10)` is not read as 10 input channels
-    c_in:int=3, n_out:int=10, norm='bn', act=None,
-    act_cls=None, # fastai's spelling of `act`
+    c_in:int=3, n_out:int=10, norm='bn',
+    act_cls=None, # activation; `None` is the norm's own (TLU for 'frntlu', else ReLU)
     p:float=0.0, # dropout before the head (none at 0, so the layers are numbered as without it)
     ndim:int=2,
     zero_init:bool=False, init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
+    act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
-    "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act` in every layer; FRN learns ε (`init_frn_eps`)"
+    "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act_cls` in every layer; FRN learns ε (`init_frn_eps`)"
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"cifar_resnet expected depth = 6n+2 with n >= 1 (e.g. {CIFAR_DEPTHS}), got {depth!r}")
     if width < 1: raise ValueError(f"cifar_resnet expected width >= 1, got {width}")
     _check_bool(zero_init, 'zero_init', 'cifar_resnet')
-    n, ws, k = (depth - 2) // 6, [width, width, 2*width, 4*width], dict(norm=norm, act=_act_cls(act, act_cls, 'cifar_resnet'), ndim=ndim, norm_kw=norm_kw)
-    stages = [nn.Sequential(*[ResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
+    n, ws, k = (depth - 2) // 6, [width, width, 2*width, 4*width], dict(norm=norm, act_cls=_act_cls(act_cls, act, 'cifar_resnet'), ndim=ndim, norm_kw=norm_kw)
+    stages = [nn.Sequential(*[NormResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), *([nn.Dropout(p)] if p else []), nn.Linear(4 * width, n_out)]
     m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init))
@@ -372,10 +394,11 @@ _CIFAR_RE = re.compile(r'cifar_(?:(freeze)_(?:resnet_)?|resnet_)(\d+)(?:_(w)?(\d
 # %% ../nbs/05_models.ipynb #c072
 def get_model(
     name:str, # e.g. 'mininet', 'xresnet50', 'cifar_resnet_110', 'cifar_resnet_14_4' (×4), 'cifar_resnet_14_w64', 'cifar_freeze_14_2'
-    **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names)
+    **kwargs, # passed to the builder (`train_head` goes to `bn_only` for `cifar_freeze_` names; `act` is read as `act_cls`)
 ) -> nn.Module:
     "The model called `name` (FRN layers learn ε, see `init_frn_eps`); a `cifar_freeze_` name trains only its norms"
     if not isinstance(name, str): raise TypeError(f"get_model expected a model name (str), got {type(name).__name__}")
+    if 'act' in kwargs: kwargs['act_cls'] = _act_cls(kwargs.pop('act_cls', None), kwargs.pop('act'), 'get_model', warn=False)
     if name in MODELS: return MODELS[name](**kwargs)
     m = _CIFAR_RE.fullmatch(name)
     if m is None: raise ValueError(f"get_model: unknown model {name!r}; expected one of {list(MODELS)}, 'cifar_resnet_<depth>', "

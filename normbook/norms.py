@@ -13,32 +13,20 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .layers import FRN, TLU, FRNTLU, _check_bool, _check_kwargs
-from .fast import _stat_dtype, get_fast_mode
+from .fast import get_fast_mode
+from .math import _stat_dtype, _check_x, _bcast
 
 # %% auto #0
 __all__ = ['NORMS', 'get_norm', 'ACTS', 'get_act', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'GhostBatchNorm1d',
            'GhostBatchNorm2d', 'GhostBatchNorm3d', 'BNET2d', 'ChannelLayerNorm', 'EvoNormB0', 'EvoNormS0Function',
-           'EvoNormS0', 'Registry', 'register_norm', 'get_norm_layer', 'create_norm_layer', 'register_act',
-           'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm']
+           'EvoNormS0', 'Registry', 'get_norm_layer', 'create_norm_layer', 'register_norm', 'register_act',
+           'get_act_layer', 'create_act_layer', 'Mila', 'BentID', 'norm_classes', 'is_norm', 'bn_only']
 
 # %% ../nbs/03_norms.ipynb #c006
-def _check_x(
-    m:nn.Module, # the layer, for its name and `num_features`
-    x:Tensor, # the input
-    dims:tuple, # the allowed numbers of dims
-    shape:str='*spatial', # how to write the dims after C in the message
-):
-    "Raise a `ValueError` unless `x` has one of `dims` dims and `m.num_features` channels in dim 1"
-    if not isinstance(x, Tensor): raise TypeError(f"{type(m).__name__} expected a torch.Tensor, got {type(x).__name__}")
-    if x.dim() not in dims or x.shape[1] != m.num_features:
-        raise ValueError(f"{type(m).__name__}({m.num_features}) expected input of shape (B, {m.num_features}, {shape}), "
-                         f"got shape {tuple(x.shape)}")
+def _check_layer_x(m:nn.Module, x, dims, shape:str='*spatial'):
+    "`_check_x` for the layer `m`: `x` has one of `dims` dims and `m.num_features` channels; `shape` writes the dims after C"
+    _check_x(x, f"{type(m).__name__}({m.num_features})", m.num_features, dims, shape)
 
-
-
-def _bc(p:Tensor, x:Tensor) -> Tensor:
-    "View the per-channel `p` so that it broadcasts over `x` of shape (B, C, *spatial), in `x`'s dtype"
-    return p.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2)))
 
 # %% ../nbs/03_norms.ipynb #g01
 def _group_stats(
@@ -80,7 +68,7 @@ class _BatchRenorm(nn.modules.batchnorm._BatchNorm):
         super().__init__(num_features, eps, momentum, affine, True, device, dtype)
         self.r_max, self.d_max, self.group_size = r_max, d_max, group_size
 
-    def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
+    def _check_input_dim(self, x): _check_layer_x(self, x, self._dims, self._shape)
     def extra_repr(self):
         return super().extra_repr() + f", r_max={self.r_max}, d_max={self.d_max}" + (f", group_size={self.group_size}" if self.group_size else '')
 
@@ -106,9 +94,9 @@ def forward(self:_BatchRenorm, x:Tensor) -> Tensor:
     "Batch Renormalization in training, the running statistics in eval"
     self._check_input_dim(x)
     xf = x.to(_stat_dtype(x))
-    if not self.training: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
+    if not self.training: y = (xf - _bcast(self.running_mean, xf, xf.dtype)) * torch.rsqrt(_bcast(self.running_var, xf, xf.dtype) + self.eps)
     else: y = self._renorm(xf)
-    if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
+    if self.affine: y = y * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)
     return y.to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #c014
@@ -157,7 +145,7 @@ class _GhostBatchNorm(nn.modules.batchnorm._BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         self.group_size = group_size
 
-    def _check_input_dim(self, x): _check_x(self, x, self._dims, self._shape)
+    def _check_input_dim(self, x): _check_layer_x(self, x, self._dims, self._shape)
     def extra_repr(self): return super().extra_repr() + f", group_size={self.group_size}"
 
 # %% ../nbs/03_norms.ipynb #b02
@@ -171,8 +159,8 @@ def forward(self:_GhostBatchNorm, x:Tensor) -> Tensor:
         if self.training and self.running_mean is not None:
             with torch.no_grad(): _update_running(self, mean.mean(0), var_u)
         y = (xf - _bs(mean, xf)) * torch.rsqrt(_bs(var, xf) + self.eps)
-    else: y = (xf - _bc(self.running_mean, xf)) * torch.rsqrt(_bc(self.running_var, xf) + self.eps)
-    if self.affine: y = y * _bc(self.weight, xf) + _bc(self.bias, xf)
+    else: y = (xf - _bcast(self.running_mean, xf, xf.dtype)) * torch.rsqrt(_bcast(self.running_var, xf, xf.dtype) + self.eps)
+    if self.affine: y = y * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)
     return y.to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #b03
@@ -207,16 +195,15 @@ class BNET2d(nn.BatchNorm2d):
         self.bnconv = nn.Conv2d(num_features, num_features, k, padding=k // 2, groups=num_features, bias=True, device=device, dtype=dtype)
         self.reset_bnconv()
 
-# %% ../nbs/03_norms.ipynb #c029
-@patch
-@torch.no_grad()
-def reset_bnconv(self:BNET2d):
-    "Initialise `bnconv` as `init` says"
-    conv = self.bnconv
-    if self.init == 'default': return conv.reset_parameters()
-    conv.weight.zero_(); conv.bias.zero_()
-    if self.init == 'identity': conv.weight[:, 0, self.k // 2, self.k // 2] = 1.
+    @torch.no_grad()
+    def reset_bnconv(self):
+        "Initialise `bnconv` as `init` says"
+        conv = self.bnconv
+        if self.init == 'default': return conv.reset_parameters()
+        conv.weight.zero_(); conv.bias.zero_()
+        if self.init == 'identity': conv.weight[:, 0, self.k // 2, self.k // 2] = 1.
 
+# %% ../nbs/03_norms.ipynb #c029
 @patch
 def reset_parameters(self:BNET2d):
     "Reset the running statistics and `bnconv`"
@@ -227,7 +214,7 @@ def reset_parameters(self:BNET2d):
 @patch
 def forward(self:BNET2d, x:Tensor) -> Tensor:
     "BatchNorm without affine (statistics in float32 for half inputs), then the depthwise `bnconv`"
-    _check_x(self, x, (4,), 'H, W')
+    _check_layer_x(self, x, (4,), 'H, W')
     return self.bnconv(super(BNET2d, self).forward(x.to(_stat_dtype(x))).to(x.dtype))
 
 @patch
@@ -251,7 +238,7 @@ class ChannelLayerNorm(nn.Module):
 @patch
 def forward(self:ChannelLayerNorm, x:Tensor) -> Tensor:
     "`F.layer_norm` over the channels, moved last; the output keeps the input's memory format"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     xf, nd = x.to(_stat_dtype(x)), x.dim()
     w, b = (None, None) if not self.affine else (self.weight.to(xf.dtype), self.bias.to(xf.dtype))
     xp = xf.permute(0, *range(2, nd), 1)  # channels last: a free view when `x` is channels_last
@@ -320,7 +307,7 @@ class EvoNormB0(nn.Module):
 @patch
 def forward(self:EvoNormB0, x:Tensor) -> Tensor:
     "EvoNorm-B0 with the batch (or ghost batch) variance in training, `running_var` in eval"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     if self.v is not None and x.dim() == 2:
         raise ValueError(f"EvoNormB0({self.num_features}) with apply_act=True needs an instance variance over positions: expected "
                          f"input of shape (B, {self.num_features}, *spatial) with at least 1 spatial dim, got shape {tuple(x.shape)}")
@@ -329,11 +316,11 @@ def forward(self:EvoNormB0, x:Tensor) -> Tensor:
         _, var, var_u = _group_stats(self, xf, self.group_size)
         with torch.no_grad(): self.running_var.lerp_(var_u.to(self.running_var.dtype), self.momentum)
         d = (_bs(var, xf) + self.eps).sqrt()
-    else: d = (_bc(self.running_var, xf) + self.eps).sqrt()
+    else: d = (_bcast(self.running_var, xf, xf.dtype) + self.eps).sqrt()
     if self.v is not None:
         iv = xf.var(tuple(range(2, x.dim())), correction=0, keepdim=True)
-        d = torch.maximum(d, xf * _bc(self.v, xf) + (iv + self.eps).sqrt())
-    return (xf / d * _bc(self.weight, xf) + _bc(self.bias, xf)).to(x.dtype)
+        d = torch.maximum(d, xf * _bcast(self.v, xf, xf.dtype) + (iv + self.eps).sqrt())
+    return (xf / d * _bcast(self.weight, xf, xf.dtype) + _bcast(self.bias, xf, xf.dtype)).to(x.dtype)
 
 @patch
 def extra_repr(self:EvoNormB0) -> str:
@@ -345,8 +332,8 @@ def _evo_s0_ref(x:Tensor, v:Tensor|None, weight:Tensor, bias:Tensor, groups:int,
     "EvoNorm-S0 through autograd: x·σ(v·x) / √(group var + ε) · γ + β, or x / √(group var + ε) · γ + β when `v` is None"
     xf = x.to(_stat_dtype(x))
     y = xf * _per_ch(_gstats(xf, groups, eps)[1], xf)
-    if v is not None: y = y * torch.sigmoid(xf * _bc(v, xf))
-    return (y * _bc(weight, xf) + _bc(bias, xf)).to(x.dtype)
+    if v is not None: y = y * torch.sigmoid(xf * _bcast(v, xf, xf.dtype))
+    return (y * _bcast(weight, xf, xf.dtype) + _bcast(bias, xf, xf.dtype)).to(x.dtype)
 
 # %% ../nbs/03_norms.ipynb #evo16
 class EvoNormS0Function(torch.autograd.Function):
@@ -357,8 +344,8 @@ class EvoNormS0Function(torch.autograd.Function):
         mean, rstd = _gstats(xf, groups, eps)
         ctx.save_for_backward(x, v, weight, torch.stack([mean, rstd]))
         ctx.groups, ctx.eps = groups, eps
-        y = torch.mul(xf, _bc(v, xf)).sigmoid_().mul_(xf)
-        return y.mul_(_per_ch(rstd, xf) * _bc(weight, xf)).add_(_bc(bias, xf)).to(x.dtype)
+        y = torch.mul(xf, _bcast(v, xf, xf.dtype)).sigmoid_().mul_(xf)
+        return y.mul_(_per_ch(rstd, xf) * _bcast(weight, xf, xf.dtype)).add_(_bcast(bias, xf, xf.dtype)).to(x.dtype)
 
     @staticmethod
     def backward(ctx, g:Tensor):
@@ -373,11 +360,11 @@ def _evo_s0_bwd(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:Tensor
     "The gradients of x, v, γ, β from the formulas above, out of place, so that autograd can differentiate them"
     C, G = x.shape[1], mean.shape[1]
     M, w = x[0, :C // G].numel(), w.to(x.dtype)
-    s = torch.sigmoid(x * _bc(v, x))
+    s = torch.sigmoid(x * _bcast(v, x, x.dtype))
     t = s * (1 - s) * x                                  # ∂a/∂v divided by x
     P, r = _psum(g * x * s), rstd.repeat_interleave(C // G, 1)
     S = (P * w).unflatten(1, (G, -1)).sum(2)
-    dx = g * _bs(r * w, x) * (s + _bc(v, x) * t) - _per_ch(rstd ** 3 * S / M, x) * (x - _per_ch(mean, x))
+    dx = g * _bs(r * w, x) * (s + _bcast(v, x, x.dtype) * t) - _per_ch(rstd ** 3 * S / M, x) * (x - _per_ch(mean, x))
     return dx, w * (r * _psum(g * t * x)).sum(0), (r * P).sum(0), _psum(g).sum(0)
 
 @torch.no_grad()
@@ -385,13 +372,23 @@ def _evo_s0_bwd_fast(g:Tensor, x:Tensor, v:Tensor, w:Tensor, mean:Tensor, rstd:T
     "The same gradients with in-place ops, three input-sized buffers and the sums over positions as dot products"
     C, G = x.shape[1], mean.shape[1]
     M, w, v = x[0, :C // G].numel(), w.to(x.dtype), v.to(x.dtype)
-    s = torch.mul(x, _bc(v, x)).sigmoid_()
+    s = torch.mul(x, _bcast(v, x, x.dtype)).sigmoid_()
     u = g * s                                            # g·s
     q = s.neg_().add_(1).mul_(u).mul_(x)                 # g·s(1 - s)·x, in s's buffer
     P, Q, r = _vdot(u, x), _vdot(q, x), rstd.repeat_interleave(C // G, 1)
     k = _per_ch(rstd ** 3 * (P * w).unflatten(1, (G, -1)).sum(2) / M, x)
     dx = u.mul_(_bs(r * w, x)).addcmul_(q, _bs(r * w * v, x)).addcmul_(x, k, value=-1).add_(k * _per_ch(mean, x))
     return dx, w * (r * Q).sum(0), (r * P).sum(0), _psum(g).sum(0)
+
+# %% ../nbs/03_norms.ipynb #evo23a
+def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
+    "The number of channel groups, `num_features // group_size` when `group_size` is given, else `groups`; checked"
+    for name, val in (('num_features', num_features), ('groups', groups), ('group_size', group_size)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
+            raise ValueError(f"EvoNormS0 expected {name} to be an int >= 1, got {val!r}")
+    n, what = (group_size, 'group_size') if group_size is not None else (groups, 'groups')
+    if num_features % n: raise ValueError(f"EvoNormS0 expected {what} to divide num_features={num_features}, got {what}={n}")
+    return num_features // group_size if group_size is not None else groups
 
 # %% ../nbs/03_norms.ipynb #evo22
 class EvoNormS0(nn.Module):
@@ -420,19 +417,10 @@ class EvoNormS0(nn.Module):
         if self.v is not None: nn.init.ones_(self.v)
 
 # %% ../nbs/03_norms.ipynb #evo23
-def _s0_groups(num_features:int, groups:int, group_size:int|None) -> int:
-    "The number of channel groups, `num_features // group_size` when `group_size` is given, else `groups`; checked"
-    for name, val in (('num_features', num_features), ('groups', groups), ('group_size', group_size)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
-            raise ValueError(f"EvoNormS0 expected {name} to be an int >= 1, got {val!r}")
-    n, what = (group_size, 'group_size') if group_size is not None else (groups, 'groups')
-    if num_features % n: raise ValueError(f"EvoNormS0 expected {what} to divide num_features={num_features}, got {what}={n}")
-    return num_features // group_size if group_size is not None else groups
-
 @patch
 def forward(self:EvoNormS0, x:Tensor) -> Tensor:
     "EvoNorm-S0: the fused `EvoNormS0Function`, or the autograd reference in 'reference' fast mode and without activation"
-    _check_x(self, x, range(2, 99))
+    _check_layer_x(self, x, range(2, 99))
     if math.prod(x.shape[2:]) * self.num_features // self.groups < 2:
         raise ValueError(f"EvoNormS0({self.num_features}) expected more than 1 value per group of {self.num_features // self.groups} channel(s), got shape {tuple(x.shape)}")
     if self.v is None or get_fast_mode() == 'reference': return _evo_s0_ref(x, self.v, self.weight, self.bias, self.groups, self.eps)
@@ -487,63 +475,18 @@ def _cls_of(f:Callable) -> type|None:
     while isinstance(f, functools.partial): f = f.func
     return f if isinstance(f, type) else None
 
+def _deprecated(new:Callable, old:str) -> Callable:
+    "`new` under its old name `old`: the same function, which warns with a `DeprecationWarning` when called"
+    @functools.wraps(new)
+    def _f(*args, **kwargs):
+        warnings.warn(f"{old} is deprecated; use {new.__name__}", DeprecationWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    _f.__name__ = _f.__qualname__ = old
+    _f.__doc__ = f"Deprecated: use `{new.__name__}`"
+    return _f
+
 # %% ../nbs/03_norms.ipynb #r03
 NORMS = Registry('norm')  # the norms by name: `register_norm` adds, `get_norm_layer`/`create_norm_layer` look up
-
-# %% ../nbs/03_norms.ipynb #c049
-def register_norm(
-    name:str, # the short name for `get_norm_layer`/`create_norm_layer`
-    factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
-    types:tuple|None=None, # the layer classes it builds, for `is_norm`; found from `factory` when not given
-    overwrite:bool=False, # replace an existing `name`
-):
-    "Register `factory` under `name` in `NORMS`, and the classes it builds for `is_norm`"
-    NORMS.check(name, factory, overwrite)
-    types = _factory_types(factory, name.lower()) if types is None else tuple(types)
-    for t in types:
-        if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
-    NORMS.register(name, factory, overwrite)
-    _NORM_TYPES.extend(t for t in types if t not in _NORM_TYPES)
-
-# %% ../nbs/03_norms.ipynb #c050
-def _factory_types(factory:Callable, name:str) -> tuple:
-    "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
-    if (c := _cls_of(factory)) is not None: return (c,)
-    try: m = create_norm_layer(factory, 16)
-    except Exception as e:
-        warnings.warn(f"register_norm could not build {name!r} with 16 channels to learn its class ({e}); "
-                      "pass types=(YourNorm,) so that is_norm and bn_only recognise it"); return ()
-    return () if type(m) in (nn.Identity, nn.Sequential) else (type(m),)
-
-# %% ../nbs/03_norms.ipynb #c051
-def get_norm_layer(
-    norm:str|Callable|None, # a registered name, or a class or partial taking `num_features` (returned as it is)
-    ndim:int|None=None, # spatial dims the layer will see, for factories that take `ndim`; None: their default (2)
-    **kwargs, # bound into the returned partial
-) -> type|functools.partial|None:
-    "The class or partial that builds the norm `norm` from `num_features`, like timm's `get_norm_layer`"
-    if norm is None: return None
-    if ndim is not None and ndim not in (0, 1, 2, 3): raise ValueError(f"get_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
-    f = NORMS.resolve(norm, 'get_norm_layer')
-    if isinstance(f, _ByNdim): return f.layer(2 if ndim is None else ndim, **kwargs)
-    if ndim is not None and 'ndim' in _params(f): kwargs['ndim'] = ndim
-    return functools.partial(f, **kwargs) if kwargs or not isinstance(f, type) else f
-
-# %% ../nbs/03_norms.ipynb #r04
-def create_norm_layer(
-    norm:str|Callable|None, # a registered name, a class or partial taking `num_features`, or None (`nn.Identity`)
-    num_features:int, # C, the number of channels
-    ndim:int=2, # spatial dims of the input: 0 (B,C), 1 (B,C,L), 2 (B,C,H,W), 3 (B,C,D,H,W)
-    **kwargs, # passed to the layer
-) -> nn.Module:
-    "A normalization layer for `num_features` channels from a registered name, a class or a partial"
-    if norm is None: return nn.Identity()
-    if isinstance(norm, bool) or isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-        raise ValueError(f"create_norm_layer expected a norm and an int num_features >= 1, got {norm!r} and {num_features!r}")
-    if ndim not in (0, 1, 2, 3): raise ValueError(f"create_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
-    return get_norm_layer(norm, ndim, **kwargs)(num_features)
-
-get_norm = create_norm_layer  # the name normbook used first
 
 # %% ../nbs/03_norms.ipynb #c053
 def _by_ndim(name:str, classes:tuple, ndim:int) -> type:
@@ -575,6 +518,62 @@ _GBNS = (GhostBatchNorm1d, GhostBatchNorm1d, GhostBatchNorm2d, GhostBatchNorm3d)
 _bn, _brn, _gbn, _in = _ByNdim('bn', _BNS), _ByNdim('brn', _BRNS), _ByNdim('gbn', _GBNS), _ByNdim('in', _INS, affine=True)
 _bnet = _ByNdim('bnet', (None, None, BNET2d, None))
 
+# %% ../nbs/03_norms.ipynb #c051
+def get_norm_layer(
+    norm:str|Callable|None, # a registered name, or a class or partial taking `num_features` (returned as it is)
+    ndim:int|None=None, # spatial dims the layer will see, for factories that take `ndim`; None: their default (2)
+    **kwargs, # bound into the returned partial
+) -> type|functools.partial|None:
+    "The class or partial that builds the norm `norm` from `num_features`, like timm's `get_norm_layer`"
+    if norm is None: return None
+    if ndim is not None and ndim not in (0, 1, 2, 3): raise ValueError(f"get_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
+    f = NORMS.resolve(norm, 'get_norm_layer')
+    if isinstance(f, _ByNdim): return f.layer(2 if ndim is None else ndim, **kwargs)
+    if ndim is not None and 'ndim' in _params(f): kwargs['ndim'] = ndim
+    return functools.partial(f, **kwargs) if kwargs or not isinstance(f, type) else f
+
+# %% ../nbs/03_norms.ipynb #r04
+def create_norm_layer(
+    norm:str|Callable|None, # a registered name, a class or partial taking `num_features`, or None (`nn.Identity`)
+    num_features:int, # C, the number of channels
+    ndim:int=2, # spatial dims of the input: 0 (B,C), 1 (B,C,L), 2 (B,C,H,W), 3 (B,C,D,H,W)
+    **kwargs, # passed to the layer
+) -> nn.Module:
+    "A normalization layer for `num_features` channels from a registered name, a class or a partial"
+    if norm is None: return nn.Identity()
+    if isinstance(norm, bool) or isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+        raise ValueError(f"create_norm_layer expected a norm and an int num_features >= 1, got {norm!r} and {num_features!r}")
+    if ndim not in (0, 1, 2, 3): raise ValueError(f"create_norm_layer expected ndim in (0, 1, 2, 3) spatial dims, got {ndim!r}")
+    return get_norm_layer(norm, ndim, **kwargs)(num_features)
+
+get_norm = _deprecated(create_norm_layer, 'get_norm')
+
+# %% ../nbs/03_norms.ipynb #c050
+def _factory_types(factory:Callable, name:str) -> tuple:
+    "The norm classes `factory` builds: its class, or the class of a 16-channel layer it builds"
+    if (c := _cls_of(factory)) is not None: return (c,)
+    try: m = create_norm_layer(factory, 16)
+    except Exception as e:
+        warnings.warn(f"register_norm could not build {name!r} with 16 channels to learn its class ({e}); "
+                      "pass types=(YourNorm,) so that is_norm and bn_only recognise it"); return ()
+    return () if type(m) in (nn.Identity, nn.Sequential) else (type(m),)
+
+# %% ../nbs/03_norms.ipynb #c049
+def register_norm(
+    name:str, # the short name for `get_norm_layer`/`create_norm_layer`
+    factory:Callable, # `factory(num_features, [ndim=], **kwargs)` returns the layer: a class, partial or function
+    types:tuple|None=None, # the layer classes it builds, for `is_norm`; found from `factory` when not given
+    overwrite:bool=False, # replace an existing `name`
+):
+    "Register `factory` under `name` in `NORMS`, and the classes it builds for `is_norm`"
+    NORMS.check(name, factory, overwrite)
+    types = _factory_types(factory, name.lower()) if types is None else tuple(types)
+    for t in types:
+        if not (isinstance(t, type) and issubclass(t, nn.Module)): raise TypeError(f"register_norm expected nn.Module classes in types, got {t!r}")
+    NORMS.register(name, factory, overwrite)
+    _NORM_TYPES.extend(t for t in types if t not in _NORM_TYPES)
+
+# %% ../nbs/03_norms.ipynb #c055b
 def _ln(num_features, **kw): return nn.GroupNorm(1, num_features, **kw)
 def _none(num_features, **kw):
     if kw: raise TypeError(f"norm 'none' takes no keyword arguments, got an unexpected keyword argument {next(iter(kw))!r}")
@@ -587,6 +586,8 @@ def _gn(num_features, groups:int|None=None, **kw):
     if groups == num_features > 1: raise ValueError(f"'gn' with groups=num_features={groups} is InstanceNorm: use 'in', or fewer groups")
     return nn.GroupNorm(groups, num_features, **kw)
 
+def _groupnorm(num_features, num_groups:int=32, **kw): return nn.GroupNorm(num_groups, num_features, **kw)
+
 # %% ../nbs/03_norms.ipynb #evo39
 def _evonorms0(num_features, groups:int|None=None, group_size:int|None=None, **kw):
     "`EvoNormS0`; without `groups` and `group_size`, 32 groups or fewer so that each has at least 2 channels, as for 'gn'"
@@ -597,7 +598,9 @@ def _evonorms0(num_features, groups:int|None=None, group_size:int|None=None, **k
 for _n, _f, _t in [('bn', _bn, _BNS[1:]), ('brn', _brn, _BRNS[1:]), ('gbn', _gbn, _GBNS[1:]), ('gn', _gn, (nn.GroupNorm,)),
                    ('in', _in, _INS[1:]), ('ln', _ln, (nn.GroupNorm,)), ('cln', ChannelLayerNorm, ()), ('frn', FRN, ()),
                    ('frntlu', FRNTLU, ()), ('bnet', _bnet, (BNET2d,)), ('none', _none, ()),
-                   ('evonormb0', EvoNormB0, ()), ('evonorms0', _evonorms0, (EvoNormS0,))]:
+                   ('evonormb0', EvoNormB0, ()), ('evonorms0', _evonorms0, (EvoNormS0,)),
+                   ('batchnorm', _bn, ()), ('groupnorm', _groupnorm, ()), ('groupnorm1', _ln, ()),  # timm's names
+                   ('layernorm2d', functools.partial(ChannelLayerNorm, eps=1e-6), ())]:
     register_norm(_n, _f, types=_t, overwrite=True)
 
 # %% ../nbs/03_norms.ipynb #c067
@@ -646,7 +649,7 @@ def create_act_layer(
         raise ValueError(f"create_act_layer expected num_features to be None or an int >= 1, got {num_features!r}")
     return _call_act(ACTS.resolve(act, 'create_act_layer'), num_features, **kwargs)
 
-get_act = create_act_layer  # the name normbook used first
+get_act = _deprecated(create_act_layer, 'get_act')
 
 # %% ../nbs/03_norms.ipynb #c070
 for _n, _f in [('relu', nn.ReLU), ('tlu', _tlu), ('leaky_relu', nn.LeakyReLU), ('relu6', nn.ReLU6), ('prelu', _prelu),
@@ -690,3 +693,39 @@ def is_norm(m:nn.Module|type) -> bool:
     if isinstance(m, type): return issubclass(m, norm_classes())
     if not isinstance(m, nn.Module): raise TypeError(f"is_norm expected an nn.Module or a class, got {type(m).__name__}")
     return isinstance(m, norm_classes())
+
+# %% ../nbs/03_norms.ipynb #bo01
+def _check_model(model, fname:str):
+    "Raise a `TypeError` unless `model` is an `nn.Module`"
+    if not isinstance(model, nn.Module): raise TypeError(f"{fname} expected an nn.Module, got {type(model).__name__}")
+
+def _normish(m) -> bool:
+    "Whether `m` is a norm of the registry, or a `TLU` (whose τ trains with the FRN before it)"
+    return is_norm(m) or isinstance(m, TLU) or isinstance(m, type) and issubclass(m, TLU)
+
+def _head_name(model:nn.Module) -> str:
+    "The name of the final classifier: the last `nn.Linear`, else the last non-norm module with parameters"
+    lins = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if lins: return lins[-1]
+    others = [n for n, m in model.named_modules() if not _normish(m) and any(True for _ in m.parameters(recurse=False))]
+    if not others: raise ValueError("bn_only found no classifier to keep trainable: the model has no parameters outside norms")
+    return others[-1]
+
+# %% ../nbs/03_norms.ipynb #bo03
+def bn_only(
+    model:nn.Module, # the model, changed in place
+    train_head:bool|str=False, # also train the final classifier (True: the last `nn.Linear`; a str: that submodule)
+) -> nn.Module:
+    "Freeze every parameter of `model` except those of its normalization layers (and of the head when `train_head`)"
+    _check_model(model, 'bn_only')
+    norms = [m for m in model.modules() if _normish(m)]
+    if not norms: warnings.warn(f"bn_only found no normalization layer in {type(model).__name__}: every parameter is frozen")
+    for p in model.parameters(): p.requires_grad_(False)
+    for m in norms:
+        for p in m.parameters(): p.requires_grad_(True)
+    if train_head:
+        name = _head_name(model) if train_head is True else train_head
+        try: head = model.get_submodule(name)
+        except AttributeError: raise ValueError(f"bn_only: {type(model).__name__} has no submodule {name!r} to use as the head") from None
+        for p in head.parameters(): p.requires_grad_(True)
+    return model

@@ -26,9 +26,9 @@ def train_run(out, norm, bs, n_train=N_TRAIN, sync_bn=False, die_at=None):
     from fastai.torch_core import set_seed
     from fastai.callback.core import Callback
     from normbook.experiments import Experiment, get_data, build_model, make_learner, append_result
-    from normbook.distributed import setup_distrib, distrib_ctx_for, distrib_record, barrier, is_main, rank
+    from normbook.distributed import init_distrib, distrib_ctx_for, distrib_record, barrier, is_main, rank
     exp = Experiment(norm=norm, bs=bs, lr=LR, n_train=n_train, n_valid=N_VALID, seed=1)
-    device = setup_distrib('cpu')
+    device = init_distrib('cpu')
     set_seed(exp.seed); dls = get_data(exp, device=device)
     set_seed(exp.seed); learn = make_learner(exp, dls, build_model(exp, 1, dls.c))
     class Die(Callback):
@@ -65,9 +65,9 @@ def one_step(learn, ctx):
 
 def worker(mode, out):
     "What each of the two processes runs"
-    from normbook.distributed import setup_distrib, distrib_ctx_for, is_main
+    from normbook.distributed import init_distrib, distrib_ctx_for, is_main
     from torch.nn.parallel import DistributedDataParallel
-    setup_distrib('cpu')
+    init_distrib('cpu')
     if mode == 'train':
         for norm in ('frn', 'bn'): train_run(out/'results.jsonl', norm, 16, N_FRN if norm == 'frn' else N_TRAIN)
         for sync in (False, True):
