@@ -90,10 +90,10 @@ def _check_exp(e):
 
 
 # %% ../nbs/08e_record.ipynb #c012
-_LATER = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32')  # settings added after results were stored: part of the key only when set
+_OPTIONAL = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32')  # part of the key only when not at these defaults
 
 def _config(e:Experiment) -> dict:
-    return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _LATER and v == _LATER[k])}
+    return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _OPTIONAL and v == _OPTIONAL[k])}
 
 @patch_to(Experiment, as_prop=True)
 def key(self) -> str:

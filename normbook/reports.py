@@ -22,7 +22,7 @@ METRICS = ('test_acc', 'valid_acc', 'best_acc', 'test_loss', 'valid_loss', 'trai
 _ID = {'key', 'name', 'seed', 'finished', 'device', 'lr_used', 'n_params', 'n_trainable', 'history', 'loss_curve', 'diverged'}
 
 def _as_df(results, who:str='report') -> pd.DataFrame:
-    "`results` (see `results_frame`) as a `DataFrame`, each run once, older records brought to the current fields"
+    "`results` (see `results_frame`) as a `DataFrame`, each run once, records of every version read with the current fields"
     df = results_frame(results, who)
     if 'key' in df:  # each run once: the first result of each key (on as many processes)
         dup = df['key'].notna() & pd.DataFrame(dict(k=df['key'], w=df['world_size'].fillna(1) if 'world_size' in df else 1)).duplicated()

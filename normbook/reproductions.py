@@ -21,7 +21,7 @@ from .stats import estimate
 from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
 from .budget import budget_sweep, budget_steps
 from .norms import BNET2d, is_norm
-from .models import get_model, ResBlock
+from .models import get_model, NormResBlock
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS',
@@ -440,9 +440,9 @@ def bnet_runs(results, lrs:tuple=BNET_LRS) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # %% ../nbs/08c_reproductions.ipynb #r037n
 def bnet_last(model:nn.Module) -> nn.Module:
-    "Replace the last norm of each `ResBlock`'s conv path with a zero-initialised `BNET2d` (the official code's placement)"
+    "Replace the last norm of each `NormResBlock`'s conv path with a zero-initialised `BNET2d` (the official code's placement)"
     for b in model.modules():
-        if isinstance(b, ResBlock):
+        if isinstance(b, NormResBlock):
             last = b.convpath[-1]  # a ConvNormAct without activation: conv, norm
             last[1] = BNET2d(last[1].num_features, k=3, eps=last[1].eps, momentum=last[1].momentum, init='zero')
     return model

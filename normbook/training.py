@@ -26,7 +26,7 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.metrics import accuracy
 from fastai.losses import CrossEntropyLossFlat
 from fastai.torch_core import set_seed, default_device, find_bs
-from .distributed import setup_distrib, distrib_ctx_for, distrib_record, is_main
+from .distributed import init_distrib, distrib_ctx_for, distrib_record, is_main
 
 # %% auto #0
 __all__ = ['get_data', 'build_model', 'lr_schedule', 'RunStats', 'RunBar', 'bars_visible', 'EpochLines', 'get_opt_func',
@@ -289,7 +289,7 @@ def run(
     if save is not None: check_writable(save, 'save')  # the paths first: nothing is loaded for a run that cannot finish
     sd = None if load is None else _state_dict(load)
     set_seed(exp.seed)
-    device, progress = setup_distrib(device), progress if is_main() else False  # under torchrun: this rank's device, and the process group
+    device, progress = init_distrib(device), progress if is_main() else False  # under torchrun: this rank's device, and the process group
     dls = get_data(exp, device=device)
     c_in = dls.one_batch()[0].shape[1]; set_seed(exp.seed)  # the same weights, whatever the data drew
     model = model_fn(exp, c_in, dls.c)
