@@ -8,31 +8,28 @@ Docs: https://normbook.github.io/normbook/reproductions.html.md"""
 from __future__ import annotations
 from functools import partial
 from pathlib import Path
-from typing import Annotated
-from fastcore.script import call_parse
-import json, sys
 import numpy as np
-import torch
-from torch import nn
 import pandas as pd
-from .store import read_results, results_frame, results_path, sweep
+from .store import results_frame, results_path
 from .reports import compare
-from .stats import estimate
 from .verdicts import COLUMNS, verdict_row, budget_trend, holm, md_escape, plot_trend
-from .budget import budget_sweep, budget_steps
-from .norms import BNET2d, is_norm
-from .models import get_model, NormResBlock
+from .budget import budget_steps
+from .grids import (
+    BUDGET_WARMUP, BATCH_BUDGET, ABLATION_BUDGET, BUDGET_GRIDS, BN_ONLY_MODES, budget_grid, run_budget, budget_main,
+    budget_runs, budget_plan, budget_tables, budget_complete, budget_effect, bn_only_model, gamma_stats, bnet_last, bnet_model)
+_all_ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs',
+         'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']  # the budget grids the verdicts read, from `normbook.grids`
 
 # %% auto #0
-__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BATCH_SIZE_BASE', 'BATCH_SIZE_LRS',
-           'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'ABLATION_SINGLE', 'BN_ONLY_LRS', 'BN_ONLY_TUNE',
-           'BN_ONLY_SINGLE', 'BN_ONLY_MODES', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS', 'read_runs',
-           'paired_diff', 'tuned_runs', 'single_budget', 'tuned_lrs', 'budget_grid', 'run_budget', 'budget_main',
-           'budget_runs', 'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'batch_size_setting',
+__all__ = ['BATCH_SIZE_BASE', 'BATCH_SIZE_LRS', 'BATCH_SIZE_SEEDS', 'BATCH_FREE', 'ABLATION_LRS', 'ABLATION_SINGLE',
+           'BN_ONLY_LRS', 'BN_ONLY_TUNE', 'BN_ONLY_SINGLE', 'BNET_LRS', 'REPRODUCTIONS', 'HOLM', 'BUDGET_PAIRS',
+           'read_runs', 'paired_diff', 'tuned_runs', 'single_budget', 'tuned_lrs', 'batch_size_setting',
            'batch_size_runs', 'batch_size_lrs', 'batch_size_main', 'batch_size_verdicts', 'ablation_verdicts',
-           'bn_only_lrs', 'bn_only_runs', 'bn_only_model', 'gamma_stats', 'bn_only_verdicts', 'bnet_runs', 'bnet_last',
-           'bnet_model', 'bnet_verdicts', 'verdict_summary', 'summary_markdown', 'summary_compact_markdown',
-           'plot_budget_trends']
+           'bn_only_lrs', 'bn_only_runs', 'bn_only_verdicts', 'bnet_runs', 'bnet_verdicts', 'verdict_summary',
+           'summary_markdown', 'summary_compact_markdown', 'plot_budget_trends', 'BUDGET_WARMUP', 'BATCH_BUDGET',
+           'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main',
+           'budget_runs', 'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'bn_only_model',
+           'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08c_reproductions.ipynb #r007
 def read_runs(results) -> pd.DataFrame:
@@ -79,181 +76,6 @@ def tuned_lrs(runs:pd.DataFrame, lrs:tuple, tune_seed:int=10, by:str='name') -> 
     tune = runs[(runs.seed == tune_seed) & runs.lr.isin(lrs)].sort_values('lr', kind='stable')
     best = tune.valid_acc.fillna(0.).groupby(tune[by]).idxmax()  # the first of equal scores: the smallest lr
     return {k: float(tune.lr[i]) for k, i in best.items()}
-
-# %% ../nbs/08c_reproductions.ipynb #b002
-BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
-BATCH_BUDGET = dict(  # the batch-independence comparison along the budget: 375 to 6,000 steps
-    base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
-              n_train=12000, n_holdout=5000, n_valid=10000),
-    budgets=(1, 2, 4, 8, 16), seeds=(0, 1, 2, 3, 4),
-    arms=[dict(name='BN g=32', family='BN', norm='bn'), dict(name='BN g=4', family='BN', norm='gbn', norm_kw=dict(group_size=4)),
-          dict(name='BN g=2', family='BN', norm='gbn', norm_kw=dict(group_size=2)),
-          dict(name='FRN+TLU', family='FRN+TLU', norm='frntlu', norm_kw=dict(learnable_eps=False)), dict(name='GN', family='GN', norm='gn'),
-          dict(name='EvoNorm-S0', family='EvoNorm-S0', norm='evonorms0'), dict(name='EvoNorm-B0 g=32', family='EvoNorm-B0', norm='evonormb0'),
-          dict(name='EvoNorm-B0 g=2', family='EvoNorm-B0', norm='evonormb0', norm_kw=dict(group_size=2))],
-    lr0={'BN': 0.05, 'FRN+TLU': 0.05, 'GN': 0.1, 'EvoNorm-S0': 0.05, 'EvoNorm-B0': 0.05})
-
-# %% ../nbs/08c_reproductions.ipynb #b002b
-_FIXED, _NF5 = dict(learnable_eps=False), dict(nf=[32, 64, 128, 256, 256])  # FRN at the paper's fixed ε; mininet down to 1×1 maps
-ABLATION_BUDGET = dict(  # the FRN ablation along the budget: 187 to 3,000 steps, every configuration its own lr
-    base=dict(model='mininet', data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4,
-              n_train=6000, n_holdout=2000, n_valid=10000),
-    budgets=(1, 2, 4, 8, 16), seeds=(0, 1, 2, 3, 4),
-    arms=[dict(name=n, family=n, **kw) for n, kw in (
-        ('FRN + TLU', dict(norm='frntlu', norm_kw=_FIXED)), ('FRN + ReLU', dict(norm='frn', act='relu', norm_kw=_FIXED)),
-        ('IN + TLU', dict(norm='in', act='tlu')), ('FRN + TLU, learned ε, 1×1 net', dict(norm='frntlu', norm_kw=dict(learnable_eps=True), model_kw=_NF5)),
-        ('FRN + TLU, ε = 1e-6, 1×1 net', dict(norm='frntlu', norm_kw=_FIXED, model_kw=_NF5)))],
-    lr0={'FRN + TLU': 0.1, 'FRN + ReLU': 0.1, 'IN + TLU': 0.28, 'FRN + TLU, learned ε, 1×1 net': 0.035, 'FRN + TLU, ε = 1e-6, 1×1 net': 0.1})
-def _bnet_budget() -> dict:
-    "BNET against BN along the budget: 100 to 1,600 steps, every configuration its own lr (its networks need `bnet_model`)"
-    arms = [('ResNet-14, BN', dict(model='cifar_resnet_14_w8', norm='bn')), ('ResNet-14, BNET last', dict(model='cifar_resnet_14_w8', norm='bn', model_kw=dict(bnet_last=True))),
-            ('ResNet-14, BNET everywhere', dict(model='cifar_resnet_14_w8', norm='bnet')), ('xsemininet, BN', dict(model='xsemininet', norm='bn', act='mish')),
-            ('xsemininet, BNET everywhere', dict(model='xsemininet', norm='bnet', act='mish'))]
-    return dict(base=dict(data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4, n_train=3200, n_holdout=1000, n_valid=10000),
-                budgets=(1, 4, 16), seeds=(0, 1, 2), arms=[dict(name=n, family=n, **kw) for n, kw in arms],
-                lr0={n: 0.2 for n, _ in arms}, model_fn='bnet_model')
-
-# %% ../nbs/08c_reproductions.ipynb #b002c
-def _bn_only_budget() -> dict:
-    "BN-only training along the budget: 50 to 800 steps, each network its own lr; the untrained networks are measured once, at initialization"
-    nets = [('ResNet-14', 'cifar_resnet_14_w8'), ('ResNet-56', 'cifar_resnet_56_w8'), ('ResNet-14 ×4 wide', 'cifar_resnet_14_w32')]
-    arm = lambda n, m, mode: dict(name=n, family=n, model=m, norm='bn', model_kw=dict(norm_init='uniform', train=mode))  # γ ~ U[0, 1), as the paper's networks
-    return dict(base=dict(data='fashion_mnist', bs=32, schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4, n_train=1600, n_holdout=1000, n_valid=10000),
-                budgets=(1, 4, 16), seeds=(0, 1, 2), arms=[arm(f'{n}, BN-only', m, 'bn') for n, m in nets],
-                untrained=[arm(f'{n}, untrained', m, 'none') for n, m in nets[:2]],  # trained for 0 steps: paired with every budget
-                lr0={f'{n}, BN-only': 1.6 for n, _ in nets}, model_fn='bn_only_model', measure='gamma_stats')
-
-BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bnet_budget(), bn_only=_bn_only_budget())
-
-
-# %% ../nbs/08c_reproductions.ipynb #b003
-def budget_grid(name:str, scale:int=1) -> dict:
-    "The budget grid of the reproduction `name` (a key of `BUDGET_GRIDS`), with every budget × `scale` epochs"
-    if name not in BUDGET_GRIDS: raise ValueError(f"budget_grid: no budget grid for {name!r}; expected one of {list(BUDGET_GRIDS)}")
-    if not isinstance(scale, int) or scale < 1: raise ValueError(f"budget_grid expected an int scale >= 1, got {scale!r}")
-    g = BUDGET_GRIDS[name]
-    return dict(g, budgets=tuple(b * scale for b in g['budgets']))
-
-def run_budget(name:str, families:list|None=None, results:str|Path|None=None, scale:int=1, **kwargs) -> dict:
-    "Run (or resume) the budget grid of `name` for `families` (default: all), appending to `results` (default: its stored file)"
-    g = budget_grid(name, scale)
-    pick = lambda arms: [a for a in arms if families is None or a['family'] in families]
-    arms, untrained = pick(g['arms']), pick(g.get('untrained', []))
-    if not arms + untrained: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms'] + g.get('untrained', [])})}")
-    results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
-    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
-    for k in ('model_fn', 'measure'):  # a grid names its builder and measure; they are defined below, with the experiment
-        if k in g: kwargs.setdefault(k, globals()[g[k]])
-    if untrained:  # measured at initialization, once per reported seed
-        skw = {k: v for k, v in kwargs.items() if k in ('model_fn', 'measure', 'device', 'progress', 'on_error')}
-        seeds = sorted(set(kwargs['seeds']) | set(kwargs.get('final_seeds', range(5))))
-        sweep([dict({k: v for k, v in a.items() if k != 'family'}, epochs=0, seed=s) for a in untrained for s in seeds], results, g['base'], **skw)
-    return budget_sweep(arms, g['base'], g['budgets'], results, g['lr0'], **kwargs) if arms else {}
-
-# %% ../nbs/08c_reproductions.ipynb #b003c
-def _all_arms(name:str) -> list: return BUDGET_GRIDS[name]['arms'] + BUDGET_GRIDS[name].get('untrained', [])
-
-def _budget_args(names, scale, families) -> tuple[list, list|None]:
-    "The grids `names` (default: all) and `families` to run, checked: a `ValueError` says what was expected"
-    names = list(names or BUDGET_GRIDS)
-    bad = [n for n in names if n not in BUDGET_GRIDS]
-    if bad: raise ValueError(f"no budget grid for {bad}; expected some of {list(BUDGET_GRIDS)}")
-    fams = [f for f in families.split(',') if f] if families else None
-    known = {a['family'] for n in names if budget_grid(n, scale) for a in _all_arms(n)}  # budget_grid checks the scale
-    if fams and not set(fams) <= known: raise ValueError(f"--families {families!r}: the grids {names} have the families {sorted(known)}")
-    return names, fams
-
-@call_parse
-def budget_main(
-    names:Annotated[str, 'the reproductions to run (default: every one with a budget grid)', dict(nargs='*')],
-    scale:int=1, # multiply every budget by this (10: the GPU setting)
-    device:str=None, # 'cpu', 'cuda', ... (default: the GPU when there is one)
-    families:str=None, # comma-separated families of each grid to run (default: all)
-    results_dir:str=None, # the folder of the results files (default: nbs/experiments/results)
-):
-    "Run or resume the budget grids of the reproductions `names`"
-    try: names, fams = _budget_args(names, scale, families)
-    except ValueError as e: print(f"normbook-budget: {e}", file=sys.stderr); raise SystemExit(2)
-    for n in names:
-        fs = None if fams is None else [f for f in fams if f in {a['family'] for a in _all_arms(n)}]
-        if fs == []: continue
-        res = None if results_dir is None else Path(results_dir)/(f'{n}.jsonl' if scale == 1 else f'{n}_x{scale}.jsonl')
-        print(f"{n}: {run_budget(n, families=fs, results=res, scale=scale, device=device, progress=False)}")
-
-# %% ../nbs/08c_reproductions.ipynb #b006
-def _arm_key(r:dict) -> str:
-    "What tells the arms of a grid apart: the model, the norm, the activation and their keyword arguments (missing: the defaults)"
-    d = lambda k: r.get(k) if isinstance(r.get(k), dict) else {}
-    act = r.get('act') if isinstance(r.get('act'), str) else None
-    return json.dumps([r.get('model'), r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
-
-def _grid_records(results, g:dict) -> list:
-    arms = {_arm_key({**g['base'], **a}): a for a in g['arms']}
-    keep = lambda r: all(r.get(k) == v for k, v in g['base'].items()) and r.get('epochs') in g['budgets'] and _arm_key(r) in arms
-    rs = [r for r in read_runs(results).to_dict('records') if keep(r) and pd.notna(r.get('valid_acc'))]
-    return [dict(r, arm=arms[_arm_key(r)]['name'], family=arms[_arm_key(r)]['family'], steps=budget_steps(r)) for r in rs]
-
-# %% ../nbs/08c_reproductions.ipynb #b007
-def budget_runs(results, name:str, tune_seed:int=10) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "The reported runs of the budget grid `name` in `results`, each family at the lr it chose per budget, and the tuning runs"
-    g = budget_grid(name)
-    cols = ['arm', 'family', 'epochs', 'steps', 'lr', 'seed', 'valid_acc', 'test_acc']
-    df = pd.DataFrame(_grid_records(results, g))
-    if df.empty: return pd.DataFrame(columns=cols), pd.DataFrame(columns=cols)
-    first = {a['family']: a['name'] for a in g['arms'][::-1]}  # each family's first arm
-    tune = df[(df.seed == tune_seed) & (df.arm == df.family.map(first))].sort_values('lr', kind='stable')
-    best = tune.valid_acc.fillna(0.).groupby([tune.family, tune.epochs]).idxmax()
-    lr = {k: float(tune.lr[i]) for k, i in best.items()}
-    at = np.array([lr.get((f, e)) == l for f, e, l in zip(df.family, df.epochs, df.lr)], dtype=bool)
-    final = df[at & (df.seed != tune_seed).values].drop_duplicates(['arm', 'epochs', 'seed'])
-    u = pd.DataFrame(_grid_records(results, dict(g, arms=g['untrained'], budgets=(0,)))) if g.get('untrained') and len(final) else []
-    if len(u): final = pd.concat([final, *(u.assign(epochs=e, steps=s) for e, s in final.groupby('epochs').steps.first().items())])  # at every budget
-    return final.sort_values(['steps', 'arm', 'seed']).reset_index(drop=True), tune
-
-# %% ../nbs/08c_reproductions.ipynb #b010q
-def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFrame:
-    "The budget grid `name`'s runs per budget and their time per run: measured in `results`, scaled by the steps, or `s_per_step` × steps"
-    g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
-    fams, seeds = {a['family'] for a in g['arms']}, set(g.get('seeds', (0, 1, 2)))
-    runs = pd.concat([final, tune]) if len(final) or len(tune) else final
-    rows = []
-    for i, ep in enumerate(g['budgets']):
-        r = runs[runs.epochs == ep] if len(runs) and 'time' in runs else runs.iloc[:0]
-        n_tune = max(int((tune.epochs == ep).sum()) if len(tune) else 0, 3 * len(fams))
-        n_rep = len(g['arms']) * len(seeds | (set(range(5)) if i == len(g['budgets']) - 1 else set()))
-        rows.append(dict(epochs=ep, steps=budget_steps(dict(g['base'], epochs=ep)), runs=n_tune + n_rep, s_run=float(r.time.median()) if len(r) else np.nan))
-    t = pd.DataFrame(rows).set_index('epochs')
-    per_step = (t.s_run / t.steps).dropna()
-    t['s_run'] = t.s_run.fillna(t.steps * (per_step.iloc[-1] if len(per_step) else s_per_step or np.nan))
-    t['minutes'] = t.runs * t.s_run / 60
-    return t.rename(columns={'s_run': 's per run'}).round(1)
-
-# %% ../nbs/08c_reproductions.ipynb #b010t
-def budget_tables(name:str, results=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "The budget grid `name`'s test accuracy per arm and budget, and each family's chosen and tried lrs per budget"
-    g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
-    if final.empty: return pd.DataFrame(index=[a['name'] for a in g['arms']]), pd.DataFrame()
-    fmt = lambda v: '{mean:.4f} ± {ci95:.4f} ({n})'.format(**estimate(v))
-    acc = final.groupby(['arm', 'steps']).test_acc.apply(fmt).unstack('steps').reindex([a['name'] for a in g['arms'] + g.get('untrained', [])])
-    chosen = final.groupby(['family', 'steps']).lr.first().unstack('steps')
-    tried = tune.groupby(['family', 'steps']).lr.apply(lambda v: ' '.join(f'{x:g}' for x in sorted(v))).unstack('steps')
-    return acc, pd.concat({'chosen lr': chosen, 'lrs tried': tried})
-
-# %% ../nbs/08c_reproductions.ipynb #b012
-def budget_complete(final:pd.DataFrame, name:str, n:int=3, arms:list|None=None) -> bool:
-    "Whether every arm of the budget grid `name` (or the arms named in `arms`) has at least `n` seeds at its largest budget in `final`"
-    g = budget_grid(name)
-    if final.empty: return False
-    top = final[final.epochs == max(g['budgets'])].groupby('arm').seed.nunique()
-    return all(top.get(a, 0) >= n for a in arms or [a['name'] for a in g['arms'] + g.get('untrained', [])])
-
-def budget_effect(final:pd.DataFrame, a:str, b:str, metric:str='test_acc') -> dict:
-    "Arm `a` minus arm `b` along the budget, as `verdict_row`'s `est` (at the largest budget) and `trend`"
-    if final.empty: return dict(est={}, trend=None)
-    per, tr = budget_trend(final, a, b, by='arm', metric=metric)
-    if per.empty: return dict(est={}, trend=None)
-    est = dict(per.iloc[-1], steps=per.index[-1])
-    return dict(est=est, trend=dict(tr, first=dict(per.iloc[0], steps=per.index[0])) if len(per) > 1 else None)
 
 # %% ../nbs/08c_reproductions.ipynb #r014
 BATCH_SIZE_BASE = dict(model='mininet', data='fashion_mnist', bs=32, epochs=2, schedule='flat_cos', mom=0.9, wd=1e-4,
@@ -359,27 +181,6 @@ def bn_only_runs(results, seeds:tuple=(0, 1, 2, 3, 4), lrs:tuple=BN_ONLY_LRS) ->
     keep = [m == 'none' or m not in best or lr == best[m] for m, lr in zip(df['mode'], df.lr if 'lr' in df else [None] * len(df))]
     return df[np.array(keep, dtype=bool) & df.seed.isin(seeds).values]
 
-# %% ../nbs/08c_reproductions.ipynb #r031n
-BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing
-
-def bn_only_model(exp, c_in:int, n_out:int) -> nn.Module:
-    "`get_model` for `exp`, with only the parameters of `exp.model_kw['train']` (one of `BN_ONLY_MODES`) left trainable"
-    kw = dict(exp.model_kw); mode = kw.pop('train', 'all')
-    if mode not in BN_ONLY_MODES: raise ValueError(f"model_kw['train'] must be one of {BN_ONLY_MODES}, got {mode!r}")
-    m = get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw)
-    if mode == 'all': return m
-    for p in m.parameters(): p.requires_grad_(False)
-    for mod in m.modules():
-        if 'bn' in mode and is_norm(mod): mod.requires_grad_(True)
-    if 'head' in mode: m[-1].requires_grad_(True)  # the final nn.Linear
-    return m
-
-def gamma_stats(learn) -> dict:
-    "The share of BatchNorm γ with |γ| < 0.01 and < 0.1 in `learn.model`, and how many γ there are"
-    g = torch.cat([m.weight.detach().abs().flatten().cpu() for m in learn.model.modules()
-                   if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.weight is not None])
-    return dict(gamma_off=(g < 0.01).float().mean().item(), gamma_off_01=(g < 0.1).float().mean().item(), n_gamma=g.numel())
-
 # %% ../nbs/08c_reproductions.ipynb #r031p
 def _bn_only_paired(final:pd.DataFrame, a:dict, b:dict, metric:str='test_acc') -> dict:
     "`metric` of the runs matching `a` minus those matching `b` (dicts of column values), paired by seed"
@@ -437,21 +238,6 @@ def bnet_runs(results, lrs:tuple=BNET_LRS) -> tuple[pd.DataFrame, pd.DataFrame]:
     if df.empty: return df, df
     return tuned_runs(_convergence(single_budget(df, n_train=1500, epochs=4, warmup=0.)), lrs)  # not the budget grid's runs
 
-
-# %% ../nbs/08c_reproductions.ipynb #r037n
-def bnet_last(model:nn.Module) -> nn.Module:
-    "Replace the last norm of each `NormResBlock`'s conv path with a zero-initialised `BNET2d` (the official code's placement)"
-    for b in model.modules():
-        if isinstance(b, NormResBlock):
-            last = b.convpath[-1]  # a ConvNormAct without activation: conv, norm
-            last[1] = BNET2d(last[1].num_features, k=3, eps=last[1].eps, momentum=last[1].momentum, init='zero')
-    return model
-
-def bnet_model(exp, c_in:int, n_out:int) -> nn.Module:
-    "`get_model` for `exp`, with BNET as the last norm of each block when `exp.model_kw['bnet_last']`"
-    kw = dict(exp.model_kw); last = kw.pop('bnet_last', False)
-    m = get_model(exp.model, c_in=c_in, n_out=n_out, norm=exp.norm, act=exp.act, **kw)
-    return bnet_last(m) if last else m
 
 # %% ../nbs/08c_reproductions.ipynb #r040
 def bnet_verdicts(results, lrs:tuple=BNET_LRS) -> list[dict]:
