@@ -289,12 +289,13 @@ def summary_markdown(tab:pd.DataFrame) -> str:
 
 # %% ../nbs/08c_reproductions.ipynb #r045d
 def summary_compact_markdown(tab:pd.DataFrame, full:str='08c_reproductions.ipynb#the-summary') -> str:
-    "`verdict_summary`'s table as claim → verdict, each experiment linked to its page on its first row, and a link to `full`"
-    lines = ['| experiment | claim | verdict |', '|---|---|---|']
+    "`verdict_summary`'s table as claim → verdict and Holm's column, each experiment linked to its page on its first row, and a link to `full`"
+    lines = [f'| experiment | claim | verdict | {HOLM} |', '|---|---|---|---|']
     for i, r in tab.iterrows():
         first = i == tab.index[0] or tab.experiment[i - 1] != r.experiment
-        lines.append(f"| {f'[{md_escape(r.experiment)}]({r.page})' if first else ''} | {md_escape(r.claim)} | **{md_escape(r.verdict)}** |")
-    return '\n'.join(lines) + f'\n\nThe full table, with the numbers of the papers, the effects with their intervals and the family-wise column, is on [Reproductions]({full}).'
+        lines.append(f"| {f'[{md_escape(r.experiment)}]({r.page})' if first else ''} | {md_escape(r.claim)} | **{md_escape(r.verdict)}** | {md_escape(r[HOLM])} |")
+    return '\n'.join(lines) + f'\n\nThe full table, with the numbers of the papers and the effects with their intervals at the smallest and the largest budget, is on [Reproductions]({full}).'
+
 
 # %% ../nbs/08c_reproductions.ipynb #b015
 BUDGET_PAIRS = dict(  # each grid's verdict comparisons: a, b and the paper's effect (None: a direction only)
