@@ -115,7 +115,7 @@ def plot_trend(per:pd.DataFrame, paper:float|None=None, scale:float=100., unit:s
     ax.axhline(0, color='k', lw=0.8)
     if paper is not None: ax.axhline(paper, color='C3', ls='--', lw=1, label=f'paper: {paper:+g} {unit}')
     ax.set_xlabel('training budget (optimizer steps)'); ax.set_ylabel(f'effect ({unit}, mean ± 95% CI)'); ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=7)  # nothing to label when there are no runs and no paper's number
     if title: ax.set_title(title, fontsize=9)
     return ax
 
