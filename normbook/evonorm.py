@@ -173,10 +173,7 @@ class EvoNormS0(nn.Module):
         self.v = nn.Parameter(torch.empty(num_features, **dd)) if apply_act else None
         self.reset_parameters()
 
-    def reset_parameters(self):
-        "γ = 1, β = 0, v = 1, as in timm"
-        nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
-        if self.v is not None: nn.init.ones_(self.v)
+    reset_parameters = EvoNormB0.reset_parameters  # γ = 1, β = 0, v = 1, as in timm
 
 # %% ../nbs/03b_evonorm.ipynb #evo23
 @patch
