@@ -22,9 +22,9 @@ from .norms import BNET2d, is_norm
 from .models import get_model, NormResBlock
 
 # %% auto #0
-__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'BUDGET_GRIDS', 'BN_ONLY_MODES', 'budget_grid', 'run_budget',
-           'budget_main', 'budget_runs', 'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect',
-           'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
+__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
+           'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables',
+           'budget_complete', 'budget_effect', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -69,7 +69,22 @@ def _bn_only_budget() -> dict:
                 untrained=[arm(f'{n}, untrained', m, 'none') for n, m in nets[:2]],  # trained for 0 steps: paired with every budget
                 lr0={f'{n}, BN-only': 1.6 for n, _ in nets}, model_fn='bn_only_model', measure='gamma_stats')
 
-BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bnet_budget(), bn_only=_bn_only_budget())
+FASTAI_NETS = (('mininet', 28), ('xresnet18', 28), ('xresnet18', 64))  # the fastai guide's networks and image sizes
+FASTAI_RECIPES = dict(  # fastai's defaults (Adam, one cycle, no decay on norms and biases), and the papers' SGD
+    one_cycle=dict(opt='adam', schedule='one_cycle', warmup=0.25, mom=0.9, wd=0.01, wd_bn_bias=False),
+    sgd=dict(opt='sgd', schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4))
+FASTAI_FRN_KW = dict(tau_init=-1.)  # the guide's FRN + TLU: the builders' learned ε, and TLU's τ starting at -1
+
+def _fastai_budget(recipe:str) -> dict:
+    "BN, GN and FRN + TLU in the fastai guide's networks under `recipe` along the budget: 92 to 736 steps, each network and norm its own lr"
+    norms = (('BN', dict(norm='bn')), ('GN', dict(norm='gn')), ('FRN+TLU', dict(norm='frntlu', norm_kw=FASTAI_FRN_KW)))
+    arms = [dict(name=f'{m} {s} px, {n}', family=f'{m} {s} px, {n}', model=m, size=s, **kw) for m, s in FASTAI_NETS for n, kw in norms]
+    return dict(base=dict(data='fashion_mnist', bs=64, n_train=3000, n_holdout=1000, n_valid=5000, **FASTAI_RECIPES[recipe]),
+                budgets=(2, 4, 16), seeds=(0, 1, 2), final_seeds=(0, 1, 2), arms=arms,
+                lr0={a['family']: 3e-3 if recipe == 'one_cycle' else 0.1 for a in arms})
+
+BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bnet_budget(), bn_only=_bn_only_budget(),
+                    fastai_one_cycle=_fastai_budget('one_cycle'), fastai_sgd=_fastai_budget('sgd'))
 
 
 # %% ../nbs/08r_grids.ipynb #b003
@@ -87,7 +102,7 @@ def run_budget(name:str, families:list|None=None, results:str|Path|None=None, sc
     arms, untrained = pick(g['arms']), pick(g.get('untrained', []))
     if not arms + untrained: raise ValueError(f"run_budget: no arm of {name!r} is in the families {families}; it has {sorted({a['family'] for a in g['arms'] + g.get('untrained', [])})}")
     results = results or results_path(name if scale == 1 else f'{name}_x{scale}')
-    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2)))
+    kwargs.setdefault('seeds', g.get('seeds', (0, 1, 2))); kwargs.setdefault('final_seeds', g.get('final_seeds', (0, 1, 2, 3, 4)))
     for k in ('model_fn', 'measure'):  # a grid names its builder and measure; they are defined below, in this module
         if k in g: kwargs.setdefault(k, globals()[g[k]])
     if untrained:  # measured at initialization, once per reported seed
@@ -128,10 +143,10 @@ def budget_main(
 
 # %% ../nbs/08r_grids.ipynb #b006
 def _arm_key(r:dict) -> str:
-    "What tells the arms of a grid apart: the model, the norm, the activation and their keyword arguments (missing: the defaults)"
+    "What tells the arms of a grid apart: the model, the image size, the norm, the activation and their keyword arguments (missing: the defaults)"
     d = lambda k: r.get(k) if isinstance(r.get(k), dict) else {}
     act = r.get('act') if isinstance(r.get('act'), str) else None
-    return json.dumps([r.get('model'), r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
+    return json.dumps([r.get('model'), r.get('size'), r.get('norm'), act, d('norm_kw'), d('model_kw')], sort_keys=True, default=str)
 
 def _grid_records(results, g:dict) -> list:
     arms = {_arm_key({**g['base'], **a}): a for a in g['arms']}
@@ -157,16 +172,19 @@ def budget_runs(results, name:str, tune_seed:int=10) -> tuple[pd.DataFrame, pd.D
     return final.sort_values(['steps', 'arm', 'seed']).reset_index(drop=True), tune
 
 # %% ../nbs/08r_grids.ipynb #b010q
-def budget_plan(name:str, results=None, s_per_step:float|None=None) -> pd.DataFrame:
-    "The budget grid `name`'s runs per budget and their time per run: measured in `results`, scaled by the steps, or `s_per_step` × steps"
+def budget_plan(name:str, results=None, s_per_step:float|None=None, families:list|None=None) -> pd.DataFrame:
+    "The grid `name`'s runs per budget (of `families`; default all) and their time per run: measured in `results`, scaled by the steps, or `s_per_step` × steps"
     g, (final, tune) = budget_grid(name), budget_runs(results_path(name) if results is None else results, name)
+    if families is not None:
+        g = dict(g, arms=[a for a in g['arms'] if a['family'] in families])
+        final, tune = final[final.family.isin(families)], tune[tune.family.isin(families)]
     fams, seeds = {a['family'] for a in g['arms']}, set(g.get('seeds', (0, 1, 2)))
     runs = pd.concat([final, tune]) if len(final) or len(tune) else final
     rows = []
     for i, ep in enumerate(g['budgets']):
         r = runs[runs.epochs == ep] if len(runs) and 'time' in runs else runs.iloc[:0]
         n_tune = max(int((tune.epochs == ep).sum()) if len(tune) else 0, 3 * len(fams))
-        n_rep = len(g['arms']) * len(seeds | (set(range(5)) if i == len(g['budgets']) - 1 else set()))
+        n_rep = len(g['arms']) * len(seeds | (set(g.get('final_seeds', range(5))) if i == len(g['budgets']) - 1 else set()))
         rows.append(dict(epochs=ep, steps=budget_steps(dict(g['base'], epochs=ep)), runs=n_tune + n_rep, s_run=float(r.time.median()) if len(r) else np.nan))
     t = pd.DataFrame(rows).set_index('epochs')
     per_step = (t.s_run / t.steps).dropna()

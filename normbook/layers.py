@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/layers.html.md"""
 
 # %% ../nbs/02_layers.ipynb #c001
 from __future__ import annotations
-import math, sys, warnings
+import math, numbers, sys, warnings
 import numpy as np
 import torch
 from torch import nn, Tensor
@@ -31,7 +31,7 @@ def _check_kwargs(kwargs:dict, fn:str):
 # %% ../nbs/02_layers.ipynb #c019
 class _FRNBase(nn.Module):
     "The FRN family: parameters `weight`, `bias`, `eps_l` when ε is learned, and `tau` when the class `has_tau`"
-    has_tau = False
+    has_tau, tau_init = False, 0.
     def __init__(self,
                  num_features:int, # C, the number of channels
                  eps:float=EPS_MIN, # ε > 0, or ε_min when `learnable_eps`
@@ -51,10 +51,10 @@ class _FRNBase(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        "γ = 1, β = 0, τ = 0, and ε_l = 1e-4 (`EPS_L_INIT`) when learned"
+        "γ = 1, β = 0, τ = `tau_init` (0: TLU starts as a ReLU), and ε_l = 1e-4 (`EPS_L_INIT`) when learned"
         nn.init.ones_(self.weight); nn.init.zeros_(self.bias)
         if self.eps_l is not None: nn.init.constant_(self.eps_l, EPS_L_INIT)
-        if self.tau is not None: nn.init.zeros_(self.tau)
+        if self.tau is not None: nn.init.constant_(self.tau, self.tau_init)
 
 # %% ../nbs/02_layers.ipynb #c019a
 _CALLS = (nn.Module._wrapped_call_impl.__code__, nn.Module._call_impl.__code__)
@@ -101,7 +101,7 @@ def forward(self:_FRNBase, x:Tensor) -> Tensor:
 
 @patch
 def extra_repr(self:_FRNBase) -> str:
-    off = ', apply_act=False' if self.has_tau and self.tau is None else ''
+    off = ', apply_act=False' if self.has_tau and self.tau is None else (f', tau_init={self.tau_init:g}' if self.tau_init else '')
     return f"{self.num_features}, eps={self.eps}, learnable_eps={self.learnable_eps}{off}"
 
 # %% ../nbs/02_layers.ipynb #c020
@@ -109,28 +109,34 @@ class FRN(_FRNBase):
     "Filter Response Normalization over the spatial dims of a (B, C, *spatial) input, with no activation"
 
 # %% ../nbs/02_layers.ipynb #c025
+def _check_tau_init(v, fn:str) -> float:
+    "`v` as a float, once it is a finite number; else a `ValueError` naming the layer `fn`"
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v): raise ValueError(f"{fn}: tau_init must be a finite number, got {v!r}")
+    return float(v)
+
 class TLU(nn.Module):
     "Thresholded Linear Unit `max(x, tau)` with a learned threshold per channel; NaN propagates, as through a ReLU"
     def __init__(self,
                  num_features:int, # C, the number of channels
+                 tau_init:float=0., # where τ starts: 0 starts TLU as a ReLU, below 0 nearer the identity
                  device=None, # where to create `tau`, as in torch's layers
                  dtype=None, # the dtype of `tau`, as in torch's layers
                 ):
         super().__init__()
         _check_num_features(num_features, 'TLU')
-        self.num_features = num_features
+        self.num_features, self.tau_init = num_features, _check_tau_init(tau_init, 'TLU')
         self.tau = nn.Parameter(torch.empty(num_features, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        "τ = 0, which starts TLU as a ReLU"
-        nn.init.zeros_(self.tau)
+        "τ = `tau_init` (by default 0, which starts TLU as a ReLU)"
+        nn.init.constant_(self.tau, self.tau_init)
 
     def forward(self, x:Tensor) -> Tensor:
         _check_x(x, f'TLU({self.num_features})', self.num_features)
         return tlu_forward(x, self.tau)
 
-    def extra_repr(self): return f"{self.num_features}"
+    def extra_repr(self): return f"{self.num_features}" + (f", tau_init={self.tau_init:g}" if self.tau_init else '')
 
 # %% ../nbs/02_layers.ipynb #c028
 class FRNTLU(_FRNBase):
@@ -141,6 +147,7 @@ class FRNTLU(_FRNBase):
                  eps:float=EPS_MIN, # ε > 0, or ε_min when `learnable_eps`
                  learnable_eps:bool=False, # learn ε = eps + |eps_l| per channel
                  apply_act:bool=True, # False: FRN alone, with no `tau`, as timm's norm-act layers
+                 tau_init:float=0., # where TLU's τ starts: 0 starts it as a ReLU, below 0 nearer the identity
                  device=None, # where to create the parameters, as in torch's layers
                  dtype=None, # the parameters' dtype, as in torch's layers
                  act_layer=None, # timm's norm-act keywords, taken by name and ignored, as timm's FRN does: the activation is TLU
@@ -150,3 +157,5 @@ class FRNTLU(_FRNBase):
         super().__init__(num_features, eps, learnable_eps, device, dtype)
         if rms is not True: raise ValueError(f"FRNTLU divides by the root mean square of x: expected rms=True, got {rms!r}")
         if not _check_bool(apply_act, 'apply_act', 'FRNTLU'): self.tau = None
+        self.tau_init = _check_tau_init(tau_init, 'FRNTLU')
+        if self.tau is not None: nn.init.constant_(self.tau, self.tau_init)

@@ -58,6 +58,12 @@ def _zero_weight(m:nn.Module):
 # %% ../nbs/05_models.ipynb #c009
 FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
 
+def _act_layer(act, nf:int, norm_kw:dict|None=None) -> nn.Module:
+    "The activation `act` for `nf` channels; a TLU starts at `norm_kw['tau_init']` when given (any other activation is then an error)"
+    if not (norm_kw or {}).get('tau_init'): return create_act_layer(act, nf)
+    if not _is_name(act, 'tlu', TLU): raise ValueError(f"norm_kw tau_init sets where TLU's τ starts, but the activation is {act!r}, not TLU")
+    return TLU(nf, tau_init=norm_kw['tau_init'])
+
 def norm_act(
     nf:int, # number of channels
     norm='bn', # norm: a registry name, class or partial (see `create_norm_layer`); 'none' for no norm
@@ -74,11 +80,13 @@ def norm_act(
     fuse = apply_act and _fused(norm, act)
     evo = _is_evo(norm)   # EvoNorm: its own activation when `apply_act`, none after it
     kw = {**(FRN_KW if _is_name(norm, 'frn', FRN) else {}), **({'apply_act': apply_act} if evo else {}), **(norm_kw or {})}
+    tau = {} if fuse or 'tau_init' not in kw else dict(tau_init=kw.pop('tau_init'))  # TLU's start: for the TLU after the norm
+    if tau and not _is_name(act, 'tlu', TLU): _act_layer(act, nf, tau)  # the error: no TLU to start
     n = create_norm_layer('frntlu' if fuse else norm, nf, ndim=ndim, **kw)
     if zero: _zero_weight(n)
     res = [] if isinstance(n, nn.Identity) else [n]
     if apply_act and not fuse and not evo:
-        a = create_act_layer(act, nf)
+        a = _act_layer(act, nf, tau)
         if not isinstance(a, nn.Identity): res.append(a)
     return res
 
@@ -235,7 +243,7 @@ class NormResBlock(nn.Module):
         if se: path.append(NormSEModule(nf, se, _resolve(norm, act)[1], ndim))
         self.convpath = nn.Sequential(*path)
         self.idpath = _shortcut(ni, nf, stride, pool_shortcut, False, **k0)
-        self.act = create_act_layer(_resolve(norm, act)[1], nf)
+        self.act = _act_layer(_resolve(norm, act)[1], nf, norm_kw)
     def forward(self, x:Tensor) -> Tensor: return self.act(self.convpath(x) + self.idpath(x))
 
 # %% ../nbs/05_models.ipynb #c035

@@ -34,8 +34,10 @@ class Experiment:
     epochs:int=1 # epochs of training
     lr:float|None=None # peak learning rate; `None`: 0.1 × bs / 256 for SGD, 0.004 × bs / 256 for the other optimizers
     schedule:str='cos' # one of `SCHEDULES`
-    wd:float=1e-4 # L2 weight decay on every parameter
-    mom:float=0.9 # SGD momentum
+    wd:float=1e-4 # weight decay: L2 for SGD, decoupled for fastai's Adam
+    wd_bn_bias:bool=True # decay the norm layers' parameters and the biases too; False: fastai's default, which leaves them out
+    clip:float|None=None # clip the gradients' total norm to this (fastai's `GradientClip`); `None`: no clipping
+    mom:float=0.9 # SGD momentum (Adam's β₁); under 'one_cycle' it cycles from `mom` + 0.05 down to `mom` − 0.05 and back, as in fastai
     warmup:float=0.0 # fraction of training with a linear warm-up from 0
     seed:int=0 # seed of weights, data subset and shuffling
     bn_only:bool=False # train only the normalization layers' affine parameters
@@ -87,10 +89,12 @@ def _check_exp(e):
     if not (math.isfinite(e.wd) and e.wd >= 0): raise ValueError(f"Experiment.wd must be a finite number >= 0, got {e.wd!r}")
     for k in ('mom', 'warmup'):
         if not 0 <= getattr(e, k) < 1: raise ValueError(f"Experiment.{k} must be in [0, 1), got {getattr(e, k)!r}")
+    if e.schedule == 'one_cycle' and not 0.05 <= e.mom < 0.95: raise ValueError(f"Experiment.mom must be in [0.05, 0.95) under 'one_cycle', which cycles it by ± 0.05; got {e.mom!r}")
+    if e.clip is not None and not (math.isfinite(e.clip) and e.clip > 0): raise ValueError(f"Experiment.clip must be None or a finite number > 0, got {e.clip!r}")
 
 
 # %% ../nbs/08e_record.ipynb #c012
-_OPTIONAL = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32')  # part of the key only when not at these defaults
+_OPTIONAL = dict(norm_kw={}, n_holdout=None, sync_bn=False, opt='sgd', precision='fp32', wd_bn_bias=True, clip=None)  # part of the key only when not at these defaults
 
 def _config(e:Experiment) -> dict:
     return {k: v for k, v in asdict(e).items() if k != 'name' and not (k in _OPTIONAL and v == _OPTIONAL[k])}

@@ -19,6 +19,7 @@ from .record import Experiment, QUICK_SIZES, DATASETS, OPTIMIZERS, _label  # fir
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders, Datasets
 from fastai.callback.core import Callback, CancelBackwardException
+from fastai.callback.training import GradientClip
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds
 from fastai.callback.progress import ProgressCallback
 from fastai.optimizer import SGD, Adam, Lamb, ranger, OptimWrapper
@@ -186,15 +187,23 @@ class Precision(MixedPrecision):
         self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype=dtype), torch.amp.GradScaler(dev, enabled=dtype == torch.float16, **kw), L()
 
 # %% ../nbs/08f_training.ipynb #c027
+def _moms(exp:Experiment) -> tuple:
+    "The momentum over training: fastai's one-cycle swing of ± 0.05 around `exp.mom`, else `exp.mom` throughout"
+    return (exp.mom + 0.05, exp.mom - 0.05, exp.mom + 0.05) if exp.schedule == 'one_cycle' else (exp.mom,) * 3
+
 def make_learner(exp:Experiment, dls, model:nn.Module, cbs=None) -> Learner:
     "A fastai `Learner` with `exp`'s recipe: by default SGD with momentum and L2 weight decay on every parameter"
     if exp.bn_only:
         from normbook.convert import bn_only
         model = bn_only(model)
-    cbs = [*(cbs or []), *([CreateGraph()] if exp.opt == 'adahessian' else []), *([Precision(exp.precision)] if exp.precision != 'fp32' else [])]
+    if not exp.wd_bn_bias:  # fastai leaves BatchNorm out of weight decay; this leaves every norm of normbook out too
+        from normbook.callbacks import NormbookNorms
+        cbs = [*(cbs or []), NormbookNorms()]
+    cbs = [*(cbs or []), *([CreateGraph()] if exp.opt == 'adahessian' else []), *([Precision(exp.precision)] if exp.precision != 'fp32' else []),
+           *([GradientClip(exp.clip)] if exp.clip is not None else [])]
     return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=cbs,
-                   opt_func=get_opt_func(exp.opt, exp.mom), wd=exp.wd, wd_bn_bias=True,
-                   moms=(exp.mom,) * 3, lr=exp.base_lr)
+                   opt_func=get_opt_func(exp.opt, exp.mom), wd=exp.wd, wd_bn_bias=exp.wd_bn_bias,
+                   moms=_moms(exp), lr=exp.base_lr)
 
 # %% ../nbs/08f_training.ipynb #c028
 def _fit(learn:Learner, exp:Experiment):
