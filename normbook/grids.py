@@ -9,22 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 from fastcore.script import call_parse
-import json, sys
+import itertools, json, sys
 import numpy as np
 import torch
 from torch import nn
 import pandas as pd
-from .store import results_frame, results_path, sweep
-from .stats import estimate
+from .store import read_results, results_frame, results_path, sweep
+from .record import Experiment
+from .stats import estimate, paired
 from .verdicts import budget_trend
-from .budget import budget_sweep, budget_steps
+from .budget import budget_sweep, budget_steps, _arm_settings
 from .norms import BNET2d, is_norm
 from .models import get_model, NormResBlock
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
            'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables',
-           'budget_complete', 'budget_effect', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
+           'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table', 'bn_only_model',
+           'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -218,6 +220,57 @@ def budget_effect(final:pd.DataFrame, a:str, b:str, metric:str='test_acc') -> di
     if per.empty: return dict(est={}, trend=None)
     est = dict(per.iloc[-1], steps=per.index[-1])
     return dict(est=est, trend=dict(tr, first=dict(per.iloc[0], steps=per.index[0])) if len(per) > 1 else None)
+
+# %% ../nbs/08r_grids.ipynb #fc02
+def fastai_changes(name:str, model:str='xresnet18') -> dict:
+    "The one-at-a-time changes to the FRN + TLU arm of the fastai grid `name` for `model`: {label: settings over the arm's}"
+    b = budget_grid(name)['base']
+    w, wd = b['warmup'], b.get('wd_bn_bias', True)
+    ch = {f'warm-up {w / 2:g}': dict(warmup=w / 2), f'warm-up {2 * w:g}': dict(warmup=2 * w),
+          'τ starts at 0 (a ReLU)': dict(norm_kw={}), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
+          'gradients clipped at norm 1': dict(clip=1.)}
+    if model.startswith('xresnet'): ch['no stem pool (maps ≥ 2×2)'] = dict(model_kw=dict(stem_pool=False))
+    return ch
+
+# %% ../nbs/08r_grids.ipynb #fc04
+def _change_runs(name:str, final:pd.DataFrame, families=None, seeds=(0, 1)) -> list:
+    "(arm, change label, settings) of every change run of the fastai grid `name`, at each FRN + TLU arm's chosen lr at the largest budget (`families`: those arms, which must have got there)"
+    g, out = budget_grid(name), []
+    top = max(g['budgets'])
+    for a in g['arms']:
+        if a['norm'] != 'frntlu' or (families is not None and a['family'] not in families): continue
+        lr = final[(final.arm == a['name']) & (final.epochs == top)].lr if len(final) else []
+        if not len(lr) and families is None: continue  # not run that far yet
+        if not len(lr): raise ValueError(f"{name}: {a['name']!r} has no runs at its largest budget ({top} epochs) yet; run the grid first")
+        for label, ch in fastai_changes(name, a['model']).items():
+            out += [(a['name'], label, {**g['base'], **_arm_settings(a), **ch, 'epochs': top, 'lr': float(lr.iloc[0]), 'seed': s}) for s in seeds]
+    return out
+
+def run_changes(name:str, families:list|None=None, results=None, seeds:tuple=(0, 1), **kwargs) -> pd.DataFrame:
+    "Run every change of `fastai_changes` on the FRN + TLU arms (of `families`) of the fastai grid `name`, appending to `results`"
+    results = results or results_path(name)
+    runs = _change_runs(name, budget_runs(results, name)[0], families, seeds)
+    return sweep([s for _, _, s in runs], results, progress=False, **kwargs)
+
+# %% ../nbs/08r_grids.ipynb #fc05
+def changes_table(
+    name:str, # a fastai grid: 'fastai_one_cycle' or 'fastai_sgd'
+    results=None, # its runs, the changes' included: a path, a list of result dicts or a `DataFrame` (default: its stored file)
+    metric:str='valid_acc', # the held-out accuracy: the changes are chosen on it
+) -> pd.DataFrame:
+    "Each change's held-out accuracy, the unchanged arm's on the same seeds, and the paired difference (mean ± 95% interval)"
+    results = results or results_path(name)
+    final = budget_runs(results, name)[0]
+    top = final[final.epochs == final.epochs.max()] if len(final) else final
+    by_key = {r['key']: r for r in results_frame(results, 'changes_table').to_dict('records') if isinstance(r.get('key'), str)}
+    rows = []
+    for (arm, label), grp in itertools.groupby(_change_runs(name, final), key=lambda t: t[:2]):
+        got = {s['seed']: by_key[k][metric] for *_, s in grp if (k := Experiment(**s).key) in by_key}
+        base = top[top.arm == arm].set_index('seed')[metric]
+        d = paired(pd.Series(got, dtype=float), base)
+        rows.append(dict(arm=arm, change=label, seeds=d['n'], changed=np.mean(list(got.values())) if got else np.nan,
+                         unchanged=base.reindex(list(got)).mean() if got else np.nan, difference=d['mean'], ci95=d['ci95']))
+    return pd.DataFrame(rows).set_index(['arm', 'change']).round(4)
 
 # %% ../nbs/08r_grids.ipynb #r031n
 BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing
