@@ -25,8 +25,8 @@ from .models import get_model, NormResBlock
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
            'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables',
-           'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table', 'bn_only_model',
-           'gamma_stats', 'bnet_last', 'bnet_model']
+           'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table', 'fastai_gaps',
+           'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -80,7 +80,7 @@ FASTAI_FRN_KW = dict(tau_init=-1.)  # the guide's FRN + TLU: the builders' learn
 def _fastai_budget(recipe:str) -> dict:
     "BN, GN and FRN + TLU in the fastai guide's networks under `recipe` along the budget: 92 to 736 steps, each network and norm its own lr"
     norms = (('BN', dict(norm='bn')), ('GN', dict(norm='gn')), ('FRN+TLU', dict(norm='frntlu', norm_kw=FASTAI_FRN_KW)))
-    arms = [dict(name=f'{m} {s} px, {n}', family=f'{m} {s} px, {n}', model=m, size=s, **kw) for m, s in FASTAI_NETS for n, kw in norms]
+    arms = [dict(name=f'{m} {s} px: {n}', family=f'{m} {s} px: {n}', model=m, size=s, **kw) for m, s in FASTAI_NETS for n, kw in norms]
     return dict(base=dict(data='fashion_mnist', bs=64, n_train=3000, n_holdout=1000, n_valid=5000, **FASTAI_RECIPES[recipe]),
                 budgets=(2, 4, 16), seeds=(0, 1, 2), final_seeds=(0, 1, 2), arms=arms,
                 lr0={a['family']: 3e-3 if recipe == 'one_cycle' else 0.1 for a in arms})
@@ -271,6 +271,20 @@ def changes_table(
         rows.append(dict(arm=arm, change=label, seeds=d['n'], changed=np.mean(list(got.values())) if got else np.nan,
                          unchanged=base.reindex(list(got)).mean() if got else np.nan, difference=d['mean'], ci95=d['ci95']))
     return pd.DataFrame(rows).set_index(['arm', 'change']).round(4)
+
+# %% ../nbs/08r_grids.ipynb #fc08
+def fastai_gaps(
+    name:str, # a fastai grid: 'fastai_one_cycle' or 'fastai_sgd'
+    results=None, # its runs: a path, a list of result dicts or a `DataFrame` (default: its stored file)
+    metric:str='test_acc', # what is compared
+) -> pd.DataFrame:
+    "Per network and budget: FRN + TLU − BN and GN − BN in `metric`, paired by seed (mean, 95% half-width, pairs)"
+    final, rows = budget_runs(results_path(name) if results is None else results, name)[0], []
+    for m, s in FASTAI_NETS:
+        for other in ('FRN+TLU', 'GN'):
+            per, _ = budget_trend(final, f'{m} {s} px: {other}', f'{m} {s} px: BN', by='arm', metric=metric) if len(final) else (pd.DataFrame(), None)
+            rows += [dict(network=f'{m} {s} px', compared=f'{other} − BN', steps=int(k), mean=v['mean'], ci95=v['ci95'], n=int(v['n'])) for k, v in per.iterrows()]
+    return pd.DataFrame(rows, columns=['network', 'compared', 'steps', 'mean', 'ci95', 'n'])
 
 # %% ../nbs/08r_grids.ipynb #r031n
 BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing
