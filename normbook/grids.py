@@ -270,7 +270,8 @@ def changes_table(
         d = paired(pd.Series(got, dtype=float), base)
         rows.append(dict(arm=arm, change=label, seeds=d['n'], changed=np.mean(list(got.values())) if got else np.nan,
                          unchanged=base.reindex(list(got)).mean() if got else np.nan, difference=d['mean'], ci95=d['ci95']))
-    return pd.DataFrame(rows).set_index(['arm', 'change']).round(4)
+    cols = ['arm', 'change', 'seeds', 'changed', 'unchanged', 'difference', 'ci95']
+    return pd.DataFrame(rows, columns=cols).set_index(['arm', 'change']).round(4)
 
 # %% ../nbs/08r_grids.ipynb #fc08
 def fastai_gaps(
