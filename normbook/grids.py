@@ -227,7 +227,7 @@ def fastai_changes(name:str, model:str='xresnet18') -> dict:
     b = budget_grid(name)['base']
     w, wd = b['warmup'], b.get('wd_bn_bias', True)
     ch = {f'warm-up {w / 2:g}': dict(warmup=w / 2), f'warm-up {2 * w:g}': dict(warmup=2 * w),
-          'τ starts at 0 (a ReLU)': dict(norm_kw={}), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
+          'τ starts at 0 (a ReLU)': dict(norm_kw={}), 'ε_l starts at 1e-4 everywhere': dict(model_kw=dict(eps_l_small=1e-4)), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
           'gradients clipped at norm 1': dict(clip=1.)}
     if model.startswith('xresnet'): ch['no stem pool (maps ≥ 2×2)'] = dict(model_kw=dict(stem_pool=False))
     return ch
@@ -248,7 +248,7 @@ def _change_runs(name:str, final:pd.DataFrame, families=None, seeds=(0, 1)) -> l
 
 def run_changes(name:str, families:list|None=None, results=None, seeds:tuple=(0, 1), **kwargs) -> pd.DataFrame:
     "Run every change of `fastai_changes` on the FRN + TLU arms (of `families`) of the fastai grid `name`, appending to `results`"
-    results = results or results_path(name)
+    results = results_path(name) if results is None else results
     runs = _change_runs(name, budget_runs(results, name)[0], families, seeds)
     return sweep([s for _, _, s in runs], results, progress=False, **kwargs)
 
@@ -259,7 +259,7 @@ def changes_table(
     metric:str='valid_acc', # the held-out accuracy: the changes are chosen on it
 ) -> pd.DataFrame:
     "Each change's held-out accuracy, the unchanged arm's on the same seeds, and the paired difference (mean ± 95% interval)"
-    results = results or results_path(name)
+    results = results_path(name) if results is None else results
     final = budget_runs(results, name)[0]
     top = final[final.epochs == final.epochs.max()] if len(final) else final
     by_key = {r['key']: r for r in results_frame(results, 'changes_table').to_dict('records') if isinstance(r.get('key'), str)}

@@ -192,13 +192,14 @@ def mininet(
     p:float=0.0, # dropout before the head
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
+    eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input (`init_frn_eps`)
     act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
     "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
     act_cls, chans = _act_cls(act_cls, act, 'mininet'), [c_in, *nf]
     layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
-    return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init))
+    return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init), eps_l_init=eps_l_small)
 
 # %% ../nbs/05_models.ipynb #c028
 class NormSEModule(nn.Module):
@@ -306,7 +307,9 @@ class NormXResNet(nn.Sequential):
                  stem_szs:tuple=(32, 32, 64), block_szs:tuple=(64, 128, 256, 512), widen:float=1.0,
                  stem_pool:bool=True, # max-pool after the stem
                  se:int|None=None, zero_init:bool=True, init:str='kaiming_normal', norm_init:str='ones',
-                 norm_kw:dict|None=None, act=None): # `act`: deprecated spelling of `act_cls`
+                 norm_kw:dict|None=None,
+                 eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input
+                 act=None): # deprecated spelling of `act_cls`
         if len(block_szs) != len(layers): raise ValueError(f"NormXResNet expected one block size per stage, got {block_szs} for {layers}")
         act = _act_cls(act_cls, act, 'NormXResNet')
         for n, v in dict(preact=preact, stem_pool=stem_pool, zero_init=zero_init).items(): _check_bool(v, n, 'NormXResNet')
@@ -320,7 +323,7 @@ class NormXResNet(nn.Sequential):
         head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(szs[-1] * expansion, n_out)]
         pool = [_pool('MaxPool', ndim, ks, stride=2, padding=ks//2)] if stem_pool else []
         super().__init__(*stem, *pool, *stages, *post, *head)
-        init_frn_eps(init_model(self, init, norm_init))
+        init_frn_eps(init_model(self, init, norm_init), eps_l_init=eps_l_small)
         if zero_init: zero_init_residuals(self)
 
 # %% ../nbs/05_models.ipynb #c040p
@@ -380,6 +383,7 @@ def cifar_resnet(
     p:float=0.0, # dropout before the head (none at 0, so the layers are numbered as without it)
     ndim:int=2,
     zero_init:bool=False, init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
+    eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input (`init_frn_eps`)
     act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
     "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act_cls` in every layer; FRN learns ε (`init_frn_eps`)"
@@ -391,7 +395,7 @@ def cifar_resnet(
     stages = [nn.Sequential(*[NormResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), *([nn.Dropout(p)] if p else []), nn.Linear(4 * width, n_out)]
-    m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init))
+    m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init), eps_l_init=eps_l_small)
     return zero_init_residuals(m) if zero_init else m
 
 # %% ../nbs/05_models.ipynb #c071

@@ -189,7 +189,8 @@ class Precision(MixedPrecision):
 # %% ../nbs/08f_training.ipynb #c027
 def _moms(exp:Experiment) -> tuple:
     "The momentum over training: fastai's one-cycle swing of ± 0.05 around `exp.mom`, else `exp.mom` throughout"
-    return (exp.mom + 0.05, exp.mom - 0.05, exp.mom + 0.05) if exp.schedule == 'one_cycle' else (exp.mom,) * 3
+    hi, lo = round(exp.mom + 0.05, 9), round(exp.mom - 0.05, 9)
+    return (hi, lo, hi) if exp.schedule == 'one_cycle' else (exp.mom,) * 3
 
 def make_learner(exp:Experiment, dls, model:nn.Module, cbs=None) -> Learner:
     "A fastai `Learner` with `exp`'s recipe: by default SGD with momentum and L2 weight decay on every parameter"
