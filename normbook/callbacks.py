@@ -32,7 +32,8 @@ def _quiet_fastai_import():
 
 
 # %% auto #0
-__all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'norm_splitter', 'BNOnly', 'NormStats', 'BRNSchedule']
+__all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'frn_learner', 'norm_splitter', 'BNOnly', 'NormStats',
+           'BRNSchedule']
 
 # %% ../nbs/06_callbacks.ipynb #c001f
 with _quiet_fastai_import():
@@ -96,6 +97,26 @@ class NormbookNorms(Callback):
     def before_train(self):
         if any(isinstance(cb, BnFreeze) for cb in self.learn.cbs):
             with fastai_norms(): set_bn_eval(self.model)
+
+# %% ../nbs/06_callbacks.ipynb #fl01
+def frn_learner(
+    dls, # fastai `DataLoaders` of images, with `dls.c` classes
+    arch:str='xresnet18', # the name of a builder of `normbook.models.get_model`
+    tau_init:float=-1., # where every TLU's threshold τ starts (0: as a ReLU)
+    model_kw:dict|None=None, # more keyword arguments for the builder (e.g. `p`, `widen`, `stem_pool`)
+    metrics=None, # as in `Learner`; `None`: accuracy
+    **kwargs, # passed to fastai's `Learner` (`opt_func`, `wd`, `cbs`, ...)
+) -> Learner:
+    "A fastai `Learner` for the FRN + TLU version of `arch`, τ starting at `tau_init`, no weight decay on any norm's parameters"
+    from normbook.models import get_model
+    from fastai.metrics import accuracy
+    n_out = getattr(dls, 'c', None)
+    if not isinstance(n_out, int) or n_out < 1: raise ValueError(f"frn_learner needs dls.c, the number of classes, as fastai's image DataLoaders have it; got {n_out!r}")
+    x = dls.one_batch()[0]
+    if x.dim() < 3: raise ValueError(f"frn_learner expected batches of images (B, C, *spatial), got a batch of shape {tuple(x.shape)}")
+    model = get_model(arch, c_in=x.shape[1], n_out=n_out, norm='frntlu', norm_kw=dict(tau_init=tau_init), **(model_kw or {}))
+    cbs = [*L(kwargs.pop('cbs', None)), NormbookNorms()]
+    return Learner(dls, model, metrics=accuracy if metrics is None else metrics, cbs=cbs, **kwargs)
 
 # %% ../nbs/06_callbacks.ipynb #c029
 def norm_splitter(m:nn.Module) -> L:
