@@ -20,6 +20,22 @@ def _ssum(t:Tensor, dims:tuple) -> Tensor:
     "Sum of `t` over the spatial `dims` kept as size-1 dims; `t` itself when there are none (N = 1)"
     return t.sum(dims, keepdim=True) if dims else t
 
+# %% ../nbs/01_fast.ipynb #c009a
+def _as(t:Tensor, dt:torch.dtype) -> Tensor:
+    "`t` in dtype `dt`: `t` itself, with no call into torch, when it is in `dt` already"
+    return t if t.dtype == dt else t.to(dt)
+
+_eps_fulls = {}   # (ε, root, dims, dtype, device) -> a tensor of ε (or √ε) that broadcasts over the input
+def _eps_full(eps:float, x:Tensor, sd:torch.dtype, root:bool=False) -> Tensor:
+    "A fixed `eps` (its square root when `root`) in `sd`, of shape (1, ...) to broadcast over `x`: made once and kept, or anew under `torch.compile`"
+    new = lambda: (lambda e: e.sqrt_() if root else e)(torch.full([1] * x.dim(), eps, dtype=sd, device=x.device))
+    if torch.compiler.is_compiling(): return new()
+    key = (eps, root, x.dim(), sd, x.device)
+    e = _eps_fulls.get(key)
+    if e is None:
+        with torch.inference_mode(False): e = _eps_fulls[key] = new()   # a normal tensor, usable in and out of inference mode
+    return e
+
 # %% ../nbs/01_fast.ipynb #c013
 def _branch_free(x:Tensor) -> bool:
     "Whether to skip the overflow checks for `x`: on CUDA they would wait for the GPU, under `torch.compile` break the graph, on the meta device fail"
@@ -28,13 +44,14 @@ def _branch_free(x:Tensor) -> bool:
 def _norm(x:Tensor, dims:tuple, sd:torch.dtype) -> Tensor:
     "`sqrt(sum(x²))` over `dims` in `sd`: `vector_norm` (one read) when `x` is contiguous, else a square-and-sum"
     if x.is_contiguous(): return torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd)
-    return x.to(sd).square().sum(dims, keepdim=True).sqrt_()
+    return _as(x, sd).square().sum(dims, keepdim=True).sqrt_()
 
 def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs, for any finite `x`"
     sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
-    e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
-    if not dims: return torch.hypot(x.to(sd), e.sqrt()).reciprocal_()   # N = 1: 1/sqrt(x² + eps), x² never formed
+    if not dims:   # N = 1: 1/sqrt(x² + eps), x² never formed
+        return torch.hypot(_as(x, sd), _bcast(_as(eps, sd), x).sqrt() if isinstance(eps, Tensor) else _eps_full(eps, x, sd, root=True)).reciprocal_()
+    e = _bcast(_as(eps, sd), x) if isinstance(eps, Tensor) else _eps_full(eps, x, sd)
     if not _branch_free(x) or not x.numel():   # an empty input has nothing to overflow, and no max
         v = torch.addcmul(e, nu := _norm(x, dims, sd), nu, value=1 / n)
         if not x.numel() or not torch.isinf(v).any(): return v.rsqrt_()
@@ -44,29 +61,27 @@ def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     nu = torch.linalg.vector_norm(xk, 2, dim=dims, keepdim=True) if xk.is_contiguous() else xk.square_().sum(dims, keepdim=True).sqrt_()
     return torch.addcmul(e * k * k, nu, nu, value=1 / n).rsqrt_().mul_(k)   # k / sqrt(mean((x k)²) + eps k²)
 
-
 # %% ../nbs/01_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
     "`(z, r)`: FRN, then TLU when `tau` is given, in 3 passes over memory; `z` has the dtype of `x`, `r` is None when N = 1"
     sd = _stat_dtype(x)
-    r = _rstd(x, eps)
+    r, w, b = _rstd(x, eps), _as(weight, sd), _as(bias, sd)
     if x.dim() == 2:  # N = 1: `r` is as large as `x` and not saved, so its buffer takes `s` and then `z`
-        y, r = torch.addcmul(bias.to(sd), x, r.mul_(weight.to(sd)), out=r), None
-    else: y = torch.addcmul(_bcast(bias.to(sd), x), x, r * _bcast(weight.to(sd), x))
-    if tau is not None: y = torch.maximum(y, _bcast(tau.to(sd), x), out=y)
-    return y.to(x.dtype), r
+        y, r = torch.addcmul(b, x, r.mul_(w), out=r), None
+    else: y = torch.addcmul(_bcast(b, x), x, r * _bcast(w, x))
+    if tau is not None: y = torch.maximum(y, _bcast(_as(tau, sd), x), out=y)
+    return _as(y, x.dtype), r
 
 # %% ../nbs/01_fast.ipynb #c019
 def _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
     "Reduce the per-(B, C) sums `sgp` = Σg', `sgh` = Σg'x̂ to the gradients of `weight`, `bias`, `tau` and `eps`"
     red = lambda v: v.sum(0).flatten()
-    dtau = None if tau is None else red(_ssum(g, dims).to(sgp.dtype) - sgp).to(tau.dtype)
+    dtau = None if tau is None else _as(red(_as(_ssum(g, dims), sgp.dtype) - sgp), tau.dtype)
     deps = None
     if need_eps:
         de = s * r * sgh * -0.5
-        deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
-    return red(sgh).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
-
+        deps = _as(red(de) if eps.dim() else de.sum(), eps.dtype)
+    return _as(red(sgh), weight.dtype), _as(red(sgp), bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c018a
 _R_TINY = 2. ** -40   # rows with a smaller r (|x| above about 1e12) take the backward in x̂ = x·r
@@ -94,37 +109,36 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
     if n == 1:   # 1×1 maps: the (B, C) form, which has no cancellation
         dx, *rest = _bwd1(g.reshape(x.shape[:2]), x.reshape(x.shape[:2]), weight, bias, tau, eps, need_eps)
         return (dx.reshape(x.shape), *rest)
-    g = g.to(sd)   # every product and sum in float32 for half inputs
-    s = r * _bcast(weight.to(sd), x)
+    g = _as(g, sd)   # every product and sum in float32 for half inputs
+    s = r * _bcast(_as(weight, sd), x)
     if tau is None: gp = g
     else:
-        u = torch.addcmul(_bcast(bias.to(sd) - tau.to(sd), x), x, s)   # y - τ, formed in float32 as in the forward
+        u = torch.addcmul(_bcast(_as(bias, sd) - _as(tau, sd), x), x, s)   # y - τ, formed in float32 as in the forward
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
     big = _branch_free(x) or bool((r < _R_TINY).any())
     dx, sgp, sgh = (_dx_hat if big else _dx)(gp, x, r, s, dims, max(n, 1))
-    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
-
+    return (_as(dx, x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
 
 # %% ../nbs/01_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     "`_bwd` for a (B, C) input: `dx = gamma*eps*r³*g'`, and the parameter gradients are sums over the batch"
     sd = _stat_dtype(x)
-    g, w = g.to(sd), weight.to(sd)
+    g, w = _as(g, sd), _as(weight, sd)
     r = _rstd(x, eps)
     h = x * r                                   # x̂
     if tau is None: gp = g
     else:
-        u = torch.addcmul(bias.to(sd) - tau.to(sd), h, w)
+        u = torch.addcmul(_as(bias, sd) - _as(tau, sd), h, w)
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)
     t = gp * h                                  # g'x̂
     dw, db = t.sum(0), gp.sum(0)
     deps = None
     if need_eps:
         de = (t * r.square()).sum(0) * w * -0.5  # -½ Σ γ r³ x g' per channel
-        deps = (de if eps.dim() else de.sum()).to(eps.dtype)
-    dx = torch.mul(gp, r.pow_(3).mul_(w * (eps.to(sd) if isinstance(eps, Tensor) else eps)), out=t)
-    dtau = None if tau is None else (g.sum(0, dtype=sd) - db).to(tau.dtype)
-    return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
+        deps = _as(de if eps.dim() else de.sum(), eps.dtype)
+    dx = torch.mul(gp, r.pow_(3).mul_(w * (_as(eps, sd) if isinstance(eps, Tensor) else eps)), out=t)
+    dtau = None if tau is None else _as(g.sum(0, dtype=sd) - db, tau.dtype)
+    return _as(dx, x.dtype), _as(dw, weight.dtype), _as(db, bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c027
 _MODES = ('auto', 'eager', 'compile', 'reference')
