@@ -27,9 +27,9 @@ def _as(t:Tensor, dt:torch.dtype) -> Tensor:
 
 _eps_fulls = {}   # (ε, root, dims, dtype, device) -> a tensor of ε (or √ε) that broadcasts over the input
 def _eps_full(eps:float, x:Tensor, sd:torch.dtype, root:bool=False) -> Tensor:
-    "A fixed `eps` (its square root when `root`) in `sd`, of shape (1, ...) to broadcast over `x`: made once and kept, or anew under `torch.compile`"
+    "A fixed `eps` (its square root when `root`) in `sd`, of shape (1, ...) to broadcast over `x`: made once and kept; made anew for a tensor subclass or under `torch.compile`"
     new = lambda: (lambda e: e.sqrt_() if root else e)(torch.full([1] * x.dim(), eps, dtype=sd, device=x.device))
-    if torch.compiler.is_compiling(): return new()
+    if type(x) is not Tensor or torch.compiler.is_compiling(): return new()   # e.g. a FakeTensor, which must not be kept
     key = (eps, root, x.dim(), sd, x.device)
     e = _eps_fulls.get(key)
     if e is None:
@@ -294,6 +294,7 @@ def _eps_vec(eps, x:Tensor, dtype:torch.dtype=torch.float32) -> Tensor:
     "ε as a contiguous (C,) tensor in `dtype` on the device of `x`"
     C = x.shape[1]
     if isinstance(eps, Tensor): return eps.to(x.device, dtype).expand(C).contiguous()
+    if type(x) is not Tensor: return torch.full((C,), float(eps), device=x.device, dtype=dtype)   # a subclass' tensor is not kept
     key = (float(eps), C, x.device, dtype)
     if key not in _eps_vecs:
         with torch.inference_mode(False): _eps_vecs[key] = torch.full((C,), float(eps), device=x.device, dtype=dtype)  # usable outside too
@@ -399,8 +400,8 @@ def _compiler_ok() -> bool:
 
 # %% ../nbs/01_fast.ipynb #cpu03
 def _compile_candidate(x:Tensor) -> bool:
-    "Whether `'auto'` compiles the layer for `x`: a CPU tensor in `_FAST_DTYPES` with more than one spatial position, and `NORMBOOK_COMPILE` not 0"
-    return (x.is_cpu and x.dim() > 2 and x.dtype in _FAST_DTYPES and math.prod(x.shape[2:]) > 1
+    "Whether `'auto'` compiles the layer for `x`: a plain CPU tensor in `_FAST_DTYPES` with more than one spatial position, and `NORMBOOK_COMPILE` not 0"
+    return (type(x) is Tensor and x.is_cpu and x.dim() > 2 and x.dtype in _FAST_DTYPES and math.prod(x.shape[2:]) > 1
             and os.environ.get('NORMBOOK_COMPILE', '1') != '0')
 
 # %% ../nbs/01_fast.ipynb #cpu05
