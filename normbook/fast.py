@@ -156,7 +156,7 @@ if _state['default'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must b
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
-    mode:str, # 'auto', 'eager', 'compile' or 'reference'
+    mode:str, /, # 'auto', 'eager', 'compile' or 'reference', by position (a `mode=` keyword is `torch.compile`'s)
     **compile_kwargs, # with 'compile': options of `torch.compile` for every compiled call from now on, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
     "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: self-checked Triton or compiled kernels, eager fused ops, `torch.compile`d, or the reference"
@@ -175,7 +175,7 @@ def get_fast_mode() -> str:
 # %% ../nbs/01_fast.ipynb #c031a
 @contextmanager
 def fast_mode(
-    mode:str, # 'eager', 'compile' or 'reference'
+    mode:str, /, # 'auto', 'eager', 'compile' or 'reference', by position (a `mode=` keyword is `torch.compile`'s)
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode
 ):
     "Run the `with` block in fast mode `mode`, in this thread only; the previous mode comes back after it, even on an error"
