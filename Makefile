@@ -19,6 +19,7 @@ demo: $(STAMP)
 	@bash tools/setup_system.sh
 	@$(PY) -m normbook.demo
 
+# each notebook in a fresh process; all but nbs/01_fast.ipynb run with NORMBOOK_COMPILE=0 (see tools/run_tests.py)
 test: $(STAMP) system
 	@$(PY) tools/run_tests.py
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import torch
 from torch import nn
 from torch import Tensor
-from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err
+from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err, _compile_candidate
 from .layers import FRN, FRNTLU
 from .cli import cli_command, console_script, cli_error, UsageError
 
@@ -268,7 +268,7 @@ def _check_one(shape, layout, dtype, tau, device) -> dict:
             res.append([out, *torch.autograd.grad(out, [xr, *m.parameters()], g)])
         finally: set_fast_mode(prev)
     err, path = max(_rel_err(a, b) for a, b in zip(*res)), _pick_impl(x, tau)
-    want = 'triton' if layout == 'contiguous' and len(shape) > 2 else 'eager'
+    want = 'triton' if layout == 'contiguous' and len(shape) > 2 else 'compile' if x.is_cpu and _compile_candidate(x) else 'eager'
     return dict(shape=tuple(x.shape), layout=layout, dtype=str(dtype).replace('torch.', ''), tau=tau, path=path, want=want,
                 err=err, ok=err <= CHECK_TOL[dtype] and path == want)
 

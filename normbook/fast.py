@@ -6,8 +6,8 @@ Docs: https://normbook.github.io/normbook/fast.html.md"""
 
 # %% ../nbs/01_fast.ipynb #c001
 from __future__ import annotations
-import math, os, threading, time
-from contextlib import contextmanager
+import math, os, shutil, sys, threading, time, types, warnings
+from contextlib import contextmanager, nullcontext
 import torch
 from torch import Tensor
 from .math import _bcast, _stat_dtype, _check_x, _check_params, _check_eps, frn_forward, frn_backward, tlu_backward
@@ -20,6 +20,22 @@ def _ssum(t:Tensor, dims:tuple) -> Tensor:
     "Sum of `t` over the spatial `dims` kept as size-1 dims; `t` itself when there are none (N = 1)"
     return t.sum(dims, keepdim=True) if dims else t
 
+# %% ../nbs/01_fast.ipynb #c009a
+def _as(t:Tensor, dt:torch.dtype) -> Tensor:
+    "`t` in dtype `dt`: `t` itself, with no call into torch, when it is in `dt` already"
+    return t if t.dtype == dt else t.to(dt)
+
+_eps_fulls = {}   # (ε, root, dims, dtype, device) -> a tensor of ε (or √ε) that broadcasts over the input
+def _eps_full(eps:float, x:Tensor, sd:torch.dtype, root:bool=False) -> Tensor:
+    "A fixed `eps` (its square root when `root`) in `sd`, of shape (1, ...) to broadcast over `x`: made once and kept; made anew for a tensor subclass or under `torch.compile`"
+    new = lambda: (lambda e: e.sqrt_() if root else e)(torch.full([1] * x.dim(), eps, dtype=sd, device=x.device))
+    if type(x) is not Tensor or torch.compiler.is_compiling(): return new()   # e.g. a FakeTensor, which must not be kept
+    key = (eps, root, x.dim(), sd, x.device)
+    e = _eps_fulls.get(key)
+    if e is None:
+        with torch.inference_mode(False): e = _eps_fulls[key] = new()   # a normal tensor, usable in and out of inference mode
+    return e
+
 # %% ../nbs/01_fast.ipynb #c013
 def _branch_free(x:Tensor) -> bool:
     "Whether to skip the overflow checks for `x`: on CUDA they would wait for the GPU, under `torch.compile` break the graph, on the meta device fail"
@@ -28,13 +44,14 @@ def _branch_free(x:Tensor) -> bool:
 def _norm(x:Tensor, dims:tuple, sd:torch.dtype) -> Tensor:
     "`sqrt(sum(x²))` over `dims` in `sd`: `vector_norm` (one read) when `x` is contiguous, else a square-and-sum"
     if x.is_contiguous(): return torch.linalg.vector_norm(x, 2, dim=dims, keepdim=True, dtype=sd)
-    return x.to(sd).square().sum(dims, keepdim=True).sqrt_()
+    return _as(x, sd).square().sum(dims, keepdim=True).sqrt_()
 
 def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     "`r = rsqrt(mean(x²) + eps)` per sample and channel, shape (B, C, 1, ...), in float32 for half inputs, for any finite `x`"
     sd, dims, n = _stat_dtype(x), tuple(range(2, x.dim())), max(math.prod(x.shape[2:]), 1)
-    e = _bcast(eps.to(sd), x) if isinstance(eps, Tensor) else torch.full([1] * x.dim(), eps, dtype=sd, device=x.device)
-    if not dims: return torch.hypot(x.to(sd), e.sqrt()).reciprocal_()   # N = 1: 1/sqrt(x² + eps), x² never formed
+    if not dims:   # N = 1: 1/sqrt(x² + eps), x² never formed
+        return torch.hypot(_as(x, sd), _bcast(_as(eps, sd), x).sqrt() if isinstance(eps, Tensor) else _eps_full(eps, x, sd, root=True)).reciprocal_()
+    e = _bcast(_as(eps, sd), x) if isinstance(eps, Tensor) else _eps_full(eps, x, sd)
     if not _branch_free(x) or not x.numel():   # an empty input has nothing to overflow, and no max
         v = torch.addcmul(e, nu := _norm(x, dims, sd), nu, value=1 / n)
         if not x.numel() or not torch.isinf(v).any(): return v.rsqrt_()
@@ -44,29 +61,27 @@ def _rstd(x:Tensor, eps:float|Tensor) -> Tensor:
     nu = torch.linalg.vector_norm(xk, 2, dim=dims, keepdim=True) if xk.is_contiguous() else xk.square_().sum(dims, keepdim=True).sqrt_()
     return torch.addcmul(e * k * k, nu, nu, value=1 / n).rsqrt_().mul_(k)   # k / sqrt(mean((x k)²) + eps k²)
 
-
 # %% ../nbs/01_fast.ipynb #c015
 def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor) -> tuple:
     "`(z, r)`: FRN, then TLU when `tau` is given, in 3 passes over memory; `z` has the dtype of `x`, `r` is None when N = 1"
     sd = _stat_dtype(x)
-    r = _rstd(x, eps)
+    r, w, b = _rstd(x, eps), _as(weight, sd), _as(bias, sd)
     if x.dim() == 2:  # N = 1: `r` is as large as `x` and not saved, so its buffer takes `s` and then `z`
-        y, r = torch.addcmul(bias.to(sd), x, r.mul_(weight.to(sd)), out=r), None
-    else: y = torch.addcmul(_bcast(bias.to(sd), x), x, r * _bcast(weight.to(sd), x))
-    if tau is not None: y = torch.maximum(y, _bcast(tau.to(sd), x), out=y)
-    return y.to(x.dtype), r
+        y, r = torch.addcmul(b, x, r.mul_(w), out=r), None
+    else: y = torch.addcmul(_bcast(b, x), x, r * _bcast(w, x))
+    if tau is not None: y = torch.maximum(y, _bcast(_as(tau, sd), x), out=y)
+    return _as(y, x.dtype), r
 
 # %% ../nbs/01_fast.ipynb #c019
 def _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
     "Reduce the per-(B, C) sums `sgp` = Σg', `sgh` = Σg'x̂ to the gradients of `weight`, `bias`, `tau` and `eps`"
     red = lambda v: v.sum(0).flatten()
-    dtau = None if tau is None else red(_ssum(g, dims).to(sgp.dtype) - sgp).to(tau.dtype)
+    dtau = None if tau is None else _as(red(_as(_ssum(g, dims), sgp.dtype) - sgp), tau.dtype)
     deps = None
     if need_eps:
         de = s * r * sgh * -0.5
-        deps = (red(de) if eps.dim() else de.sum()).to(eps.dtype)
-    return red(sgh).to(weight.dtype), red(sgp).to(bias.dtype), dtau, deps
-
+        deps = _as(red(de) if eps.dim() else de.sum(), eps.dtype)
+    return _as(red(sgh), weight.dtype), _as(red(sgp), bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c018a
 _R_TINY = 2. ** -40   # rows with a smaller r (|x| above about 1e12) take the backward in x̂ = x·r
@@ -94,37 +109,36 @@ def _bwd(g:Tensor, x:Tensor, r:Tensor|None, weight:Tensor, bias:Tensor, tau:Tens
     if n == 1:   # 1×1 maps: the (B, C) form, which has no cancellation
         dx, *rest = _bwd1(g.reshape(x.shape[:2]), x.reshape(x.shape[:2]), weight, bias, tau, eps, need_eps)
         return (dx.reshape(x.shape), *rest)
-    g = g.to(sd)   # every product and sum in float32 for half inputs
-    s = r * _bcast(weight.to(sd), x)
+    g = _as(g, sd)   # every product and sum in float32 for half inputs
+    s = r * _bcast(_as(weight, sd), x)
     if tau is None: gp = g
     else:
-        u = torch.addcmul(_bcast(bias.to(sd) - tau.to(sd), x), x, s)   # y - τ, formed in float32 as in the forward
+        u = torch.addcmul(_bcast(_as(bias, sd) - _as(tau, sd), x), x, s)   # y - τ, formed in float32 as in the forward
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)  # g' = g·1[y > τ], in u's buffer
     big = _branch_free(x) or bool((r < _R_TINY).any())
     dx, sgp, sgh = (_dx_hat if big else _dx)(gp, x, r, s, dims, max(n, 1))
-    return (dx.to(x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
-
+    return (_as(dx, x.dtype),) + _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims)
 
 # %% ../nbs/01_fast.ipynb #c021
 def _bwd1(g, x, weight, bias, tau, eps, need_eps) -> tuple:
     "`_bwd` for a (B, C) input: `dx = gamma*eps*r³*g'`, and the parameter gradients are sums over the batch"
     sd = _stat_dtype(x)
-    g, w = g.to(sd), weight.to(sd)
+    g, w = _as(g, sd), _as(weight, sd)
     r = _rstd(x, eps)
     h = x * r                                   # x̂
     if tau is None: gp = g
     else:
-        u = torch.addcmul(bias.to(sd) - tau.to(sd), h, w)
+        u = torch.addcmul(_as(bias, sd) - _as(tau, sd), h, w)
         gp = torch.ops.aten.threshold_backward.grad_input(g, u, 0., grad_input=u)
     t = gp * h                                  # g'x̂
     dw, db = t.sum(0), gp.sum(0)
     deps = None
     if need_eps:
         de = (t * r.square()).sum(0) * w * -0.5  # -½ Σ γ r³ x g' per channel
-        deps = (de if eps.dim() else de.sum()).to(eps.dtype)
-    dx = torch.mul(gp, r.pow_(3).mul_(w * (eps.to(sd) if isinstance(eps, Tensor) else eps)), out=t)
-    dtau = None if tau is None else (g.sum(0, dtype=sd) - db).to(tau.dtype)
-    return dx.to(x.dtype), dw.to(weight.dtype), db.to(bias.dtype), dtau, deps
+        deps = _as(de if eps.dim() else de.sum(), eps.dtype)
+    dx = torch.mul(gp, r.pow_(3).mul_(w * (_as(eps, sd) if isinstance(eps, Tensor) else eps)), out=t)
+    dtau = None if tau is None else _as(g.sum(0, dtype=sd) - db, tau.dtype)
+    return _as(dx, x.dtype), _as(dw, weight.dtype), _as(db, bias.dtype), dtau, deps
 
 # %% ../nbs/01_fast.ipynb #c027
 _MODES = ('auto', 'eager', 'compile', 'reference')
@@ -137,18 +151,20 @@ class _State(dict):
         if k == 'mode': self._local.mode = v
         else: super().__setitem__(k, v)
 
-_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'auto'), compile_kwargs={}, compiled=None)
+_state = _State(default=os.environ.get('NORMBOOK_FAST_MODE', 'auto'), compile_kwargs={}, compiled={})
 if _state['default'] not in _MODES: raise ValueError(f"NORMBOOK_FAST_MODE must be one of {_MODES}, got {_state['default']!r}")
 
 # %% ../nbs/01_fast.ipynb #c029
 def set_fast_mode(
-    mode:str, # 'auto', 'eager', 'compile' or 'reference'
-    **compile_kwargs, # passed on to `torch.compile` in 'compile' mode, e.g. `mode='max-autotune'`
+    mode:str, /, # 'auto', 'eager', 'compile' or 'reference', by position (a `mode=` keyword is `torch.compile`'s)
+    **compile_kwargs, # with 'compile': options of `torch.compile` for every compiled call from now on, e.g. `mode='max-autotune'`
 ) -> str: # the previous mode
-    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: Triton on CUDA, eager fused ops, `torch.compile`d, or the reference"
+    "Choose how `FRN`, `FRNTLU`, `frn_fast` and `frntlu_fast` run in this thread: self-checked Triton or compiled kernels, eager fused ops, `torch.compile`d, or the reference"
     if mode not in _MODES: raise ValueError(f"set_fast_mode expected one of {_MODES}, got {mode!r}")
     prev = _state['mode']
-    if mode == 'compile' and compile_kwargs != _state['compile_kwargs']: _state.update(compile_kwargs=compile_kwargs, compiled=None)
+    if mode == 'compile' and compile_kwargs != _state['compile_kwargs']:   # new options: compile anew, and check anew in 'auto'
+        _state.update(compile_kwargs=compile_kwargs, compiled={})
+        for k in [k for k in _checked if k[0] == 'compile']: _checked.pop(k, None)
     _state['mode'] = mode
     return prev
 
@@ -159,7 +175,7 @@ def get_fast_mode() -> str:
 # %% ../nbs/01_fast.ipynb #c031a
 @contextmanager
 def fast_mode(
-    mode:str, # 'eager', 'compile' or 'reference'
+    mode:str, /, # 'auto', 'eager', 'compile' or 'reference', by position (a `mode=` keyword is `torch.compile`'s)
     **compile_kwargs, # passed on to `torch.compile` in 'compile' mode
 ):
     "Run the `with` block in fast mode `mode`, in this thread only; the previous mode comes back after it, even on an error"
@@ -168,12 +184,17 @@ def fast_mode(
     finally: _state['mode'] = prev
 
 # %% ../nbs/01_fast.ipynb #c032
-def _compiled() -> tuple:
-    "`torch.compile`d `_fwd` and `_bwd`, built on first use"
-    if _state['compiled'] is None:
-        kw = _state['compile_kwargs']
-        _state['compiled'] = (torch.compile(_fwd, **kw), torch.compile(_bwd, **kw))
-    return _state['compiled']
+def _own_code(f):
+    "A copy of the function `f` with a code object of its own: `torch.compile` keeps its graphs, and its limit on recompiles, per code object"
+    return types.FunctionType(f.__code__.replace(), f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+
+def _compiled(dtype:torch.dtype, has_tau:bool) -> tuple:
+    "`torch.compile`d copies of `_fwd` and `_bwd` for inputs of `dtype` with or without τ, dynamic in every size, built on first use"
+    fns = _state['compiled'].get((dtype, has_tau))
+    if fns is None:
+        kw = {'dynamic': True, **_state['compile_kwargs']}
+        fns = _state['compiled'][dtype, has_tau] = tuple(torch.compile(_own_code(f), **kw) for f in (_fwd, _bwd))
+    return fns
 
 # %% ../nbs/01_fast.ipynb #c035
 def _fwd_kernel(X, Y, R, W, Bi, T, E, C, N, HAS_TAU: tl.constexpr, BLOCK: tl.constexpr):
@@ -268,13 +289,15 @@ def _triton_fwd(x, weight, bias, tau, eps):
                            HAS_TAU=tau is not None, BLOCK=BLOCK, num_warps=nw)
     return y, _bcast(r, x)
 
-_eps_vecs = {}  # (ε, C, device) -> its (C,) tensor: a fixed ε costs no fill kernel per call
-def _eps_vec(eps, x:Tensor) -> Tensor:
-    "ε as a contiguous float32 (C,) tensor on the device of `x`"
+_eps_vecs = {}  # (ε, C, device, dtype) -> its (C,) tensor: a fixed ε costs no fill kernel per call
+def _eps_vec(eps, x:Tensor, dtype:torch.dtype=torch.float32) -> Tensor:
+    "ε as a contiguous (C,) tensor in `dtype` on the device of `x`"
     C = x.shape[1]
-    if isinstance(eps, Tensor): return eps.to(x.device, torch.float32).expand(C).contiguous()
-    key = (float(eps), C, x.device)
-    if key not in _eps_vecs: _eps_vecs[key] = torch.full((C,), float(eps), device=x.device, dtype=torch.float32)
+    if isinstance(eps, Tensor): return eps.to(x.device, dtype).expand(C).contiguous()
+    if type(x) is not Tensor: return torch.full((C,), float(eps), device=x.device, dtype=dtype)   # a subclass' tensor is not kept
+    key = (float(eps), C, x.device, dtype)
+    if key not in _eps_vecs:
+        with torch.inference_mode(False): _eps_vecs[key] = torch.full((C,), float(eps), device=x.device, dtype=dtype)  # usable outside too
     return _eps_vecs[key]
 
 # %% ../nbs/01_fast.ipynb #c040
@@ -290,13 +313,13 @@ def _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps):
     return (dx,) + _param_grads(sg, sgp, sgh, r, r * _bcast(weight.float(), x), weight, bias, tau, eps, need_eps, ())
 
 # %% ../nbs/01_fast.ipynb #t001
-_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-_TRITON_TOL = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 5e-2}  # relative error the self-check allows
-_triton_checked = {}  # (device, dtype, has τ) -> whether the kernels passed their self-check there
+_FAST_DTYPES = (torch.float32, torch.float16, torch.bfloat16)   # the dtypes of the Triton kernels and of the compiled CPU path
+_CHECK_TOL = {torch.float32: 1e-4, torch.float16: 1e-2, torch.bfloat16: 5e-2}  # relative error the self-check allows
+_checked = {}  # (path, device, dtype, has τ) -> whether that path ('triton' or 'compile') passed its self-check there
 
 def _triton_candidate(x:Tensor) -> bool:
     "Whether the Triton kernels take `x`: a contiguous float CUDA tensor with more than one spatial position, and Triton importable"
-    return x.is_cuda and x.dim() > 2 and math.prod(x.shape[2:]) > 1 and x.is_contiguous() and x.dtype in _TRITON_DTYPES and _triton() is not None
+    return x.is_cuda and x.dim() > 2 and math.prod(x.shape[2:]) > 1 and x.is_contiguous() and x.dtype in _FAST_DTYPES and _triton() is not None
 
 # %% ../nbs/01_fast.ipynb #t003
 def _check_case(device, dtype, has_tau) -> tuple:
@@ -312,45 +335,118 @@ def _rel_err(a:Tensor, b:Tensor) -> float:
     a, b = a.double(), b.double()
     return ((a - b).norm() / b.norm().clamp_min(1e-30)).item() if torch.isfinite(a).all() else math.inf
 
+def _why(ex:Exception) -> str:
+    "An exception in one line of at most 300 characters: its type and message"
+    return f"{type(ex).__name__}: {' '.join(str(ex).split())[:300]}"
+
 # %% ../nbs/01_fast.ipynb #t005
-def _self_check(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
-    "Run the Triton forward and backward once on `_check_case` and compare with the eager path; warn and give False if they fail"
+_PATHS = {'triton': 'Triton', 'compile': "torch.compile'd"}
+
+def _warn_eager(path:str, device, dtype, has_tau:bool, failed:str):
+    "The one warning of `path` when it `failed` for (device, dtype, τ), which takes the eager path from then on"
+    warnings.warn(f"normbook: the {_PATHS[path]} FRN{'+TLU' if has_tau else ''} kernels for {str(dtype).replace('torch.', '')} on {device} "
+                  f"{failed}; that case takes the eager PyTorch path from now on", RuntimeWarning, stacklevel=2)
+
+def _self_check(path:str, device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Run the forward and backward of `path` ('triton' or 'compile') once on `_check_case` and compare with the eager path; warn and give False if they fail"
     g, x, w, b, t, e = _check_case(device, dtype, has_tau)
+    fwd, bwd = (_triton_fwd, _triton_bwd) if path == 'triton' else (_compile_fwd, _compile_bwd)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     stage = 'forward'
     try:
-        y, r = _triton_fwd(x, w, b, t, e); sync()
+        y, r = fwd(x, w, b, t, e); sync()
         stage = 'backward'
-        got = (y, *_triton_bwd(g, x, r, w, b, t, e, True)); sync()
-    except Exception as ex: failed = f"failed in the {stage} kernel ({type(ex).__name__}: {str(ex).strip()[:300]})"
+        got = (y, *bwd(g, x, r, w, b, t, e, True)); sync()
+    except Exception as ex: failed = f"failed in the {stage} kernel ({_why(ex)})"
     else:
         y0, r0 = _fwd(x, w, b, t, e)
         err = max(_rel_err(a, c) for a, c in zip(got, (y0, *_bwd(g, x, r0, w, b, t, e, True))) if c is not None)
-        if err <= _TRITON_TOL[dtype]: return True
-        failed = f"differ from the eager path by {err:.2g} (relative; tolerance {_TRITON_TOL[dtype]:g})"
-    import warnings
-    warnings.warn(f"normbook: the Triton FRN{'+TLU' if has_tau else ''} kernels for {str(dtype).replace('torch.', '')} on {device} "
-                  f"{failed}; that case takes the eager PyTorch path from now on", RuntimeWarning, stacklevel=2)
+        if err <= _CHECK_TOL[dtype]: return True
+        failed = f"differ from the eager path by {err:.2g} (relative; tolerance {_CHECK_TOL[dtype]:g})"
+    _warn_eager(path, device, dtype, has_tau, failed)
     return False
 
 # %% ../nbs/01_fast.ipynb #t006
-def _triton_ok(device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
-    "Whether the Triton kernels passed their self-check for this (device, dtype, τ or not); the check runs once"
-    key = (device, dtype, has_tau)
-    ok = _triton_checked.get(key)
+_check_lock = threading.Lock()   # one self-check at a time: threads that start together check once, and warn once
+
+def _passed(path:str, device:torch.device, dtype:torch.dtype, has_tau:bool) -> bool:
+    "Whether `path` ('triton' or 'compile') passed its self-check for this (device, dtype, τ or not); the check runs once"
+    key = (path, device, dtype, has_tau)
+    ok = _checked.get(key)
     if ok is None:
-        with torch.autocast(device.type, enabled=False):   # the check compares kernels, in no precision context
-            ok = _triton_checked[key] = _self_check(device, dtype, has_tau)
+        with _check_lock, torch.no_grad(), torch.autocast(device.type, enabled=False):   # as the Function runs them
+            ok = _checked.get(key)
+            if ok is None: ok = _checked[key] = (path != 'compile' or _compiler_ok()) and _self_check(path, device, dtype, has_tau)
     return ok
+
+# %% ../nbs/01_fast.ipynb #cpu02
+def _no_compiler() -> str|None:
+    "Why inductor has no C++ compiler here, or None when it finds one (it runs the compiler's `--version` once)"
+    try: from torch._inductor.cpp_builder import get_cpp_compiler
+    except ImportError:   # a torch whose inductor is laid out otherwise: look for the compiler it defaults to
+        cxx = os.environ.get('CXX', 'clang++' if sys.platform == 'darwin' else 'g++')
+        return None if shutil.which(cxx) else f"found no C++ compiler ({cxx} is not on the PATH)"
+    try: get_cpp_compiler(); return None
+    except Exception as ex: return f"found no C++ compiler ({_why(ex)})"
+
+_cxx = []   # the outcome of `_no_compiler`, found once
+def _compiler_ok() -> bool:
+    "Whether the compiled CPU path has a C++ compiler; without one the first call warns, once for the process"
+    if not _cxx:
+        _cxx.append(_no_compiler())
+        if _cxx[0]: warnings.warn(f"normbook: torch.compile {_cxx[0]}; FRN and FRN+TLU take the eager PyTorch path on the CPU. Install "
+                                  "g++ (or set CXX), or set NORMBOOK_COMPILE=0 to choose the eager path without this warning", RuntimeWarning, stacklevel=2)
+    return _cxx[0] is None
+
+# %% ../nbs/01_fast.ipynb #cpu03
+def _compile_candidate(x:Tensor) -> bool:
+    "Whether `'auto'` compiles the layer for `x`: a plain CPU tensor in `_FAST_DTYPES` with more than one spatial position, and `NORMBOOK_COMPILE` not 0"
+    return (type(x) is Tensor and x.is_cpu and x.dim() > 2 and x.dtype in _FAST_DTYPES and math.prod(x.shape[2:]) > 1
+            and os.environ.get('NORMBOOK_COMPILE', '1') != '0')
+
+# %% ../nbs/01_fast.ipynb #cpu05
+def _no_autocast(x:Tensor):
+    "A context that turns autocast off on the device of `x` while it is on, so that a compiled graph does not depend on it"
+    return torch.autocast(x.device.type, enabled=False) if torch.is_autocast_enabled(x.device.type) else nullcontext()
+
+def _detached(*ts) -> list: return [None if t is None else t.detach() for t in ts]
+
+def _compile_fwd(x, weight, bias, tau, eps) -> tuple:
+    "`_fwd` compiled for the dtype of `x` and τ: detached inputs, ε as a (C,) tensor, autocast off"
+    args = _detached(x, weight, bias, tau, _eps_vec(eps, x, _stat_dtype(x)))
+    with _no_autocast(x): return _compiled(x.dtype, tau is not None)[0](*args)
+
+def _compile_bwd(g, x, r, weight, bias, tau, eps, need_eps) -> tuple:
+    "`_bwd` compiled as `_compile_fwd`, with `g` laid out as `x`; it always forms ε's gradient, and gives it only when `need_eps`"
+    if g.stride() != x.stride(): g = torch.empty_like(x, dtype=g.dtype).copy_(g)
+    args = _detached(g, x, r, weight, bias, tau, _eps_vec(eps, x, _stat_dtype(x)))
+    with _no_autocast(x): dx, dw, db, dtau, deps = _compiled(x.dtype, tau is not None)[1](*args, True)
+    if need_eps: deps = (deps if eps.dim() else deps.sum()).to(eps.dtype)   # one ε for all channels: the sum
+    return dx, dw, db, dtau, (deps if need_eps else None)
+
+# %% ../nbs/01_fast.ipynb #cpu07
+def _compiled_or_eager(stage:str, args:tuple) -> tuple:
+    "`(result, 'compile')` of the compiled `stage` ('forward' or 'backward') on `args`; if it raises, one warning and `(eager result, 'eager')`"
+    fwd = stage == 'forward'
+    try: return (_compile_fwd if fwd else _compile_bwd)(*args), 'compile'
+    except Exception as ex: why = _why(ex)
+    x, tau = (args[0], args[3]) if fwd else (args[1], args[5])
+    key = ('compile', x.device, x.dtype, tau is not None)
+    if _checked.get(key) is not False:
+        _checked[key] = False
+        _warn_eager(*key, f"failed in the {stage} kernel ({why})")
+    return (_fwd if fwd else _bwd)(*args), 'eager'
 
 # %% ../nbs/01_fast.ipynb #c042
 def _pick_impl(x:Tensor, has_tau:bool=True) -> str:
     "'triton', 'compile' or 'eager' for the input `x` under the current mode"
     if torch.compiler.is_compiling(): return 'eager'   # traced inline: inductor fuses it itself
     mode = _state['mode']
-    if mode == 'compile': return 'compile'
-    if (mode == 'auto' and _triton_candidate(x) and os.environ.get('NORMBOOK_TRITON', '1') != '0'
-        and _triton_ok(x.device, x.dtype, has_tau)): return 'triton'
+    if mode == 'compile': return 'eager' if _checked.get(('compile', x.device, x.dtype, has_tau)) is False else 'compile'
+    if mode != 'auto': return 'eager'
+    if (_triton_candidate(x) and os.environ.get('NORMBOOK_TRITON', '1') != '0'
+        and _passed('triton', x.device, x.dtype, has_tau)): return 'triton'
+    if _compile_candidate(x) and _passed('compile', x.device, x.dtype, has_tau): return 'compile'
     return 'eager'
 
 # %% ../nbs/01_fast.ipynb #c044b
@@ -370,8 +466,9 @@ class FRNTLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, tau, eps):
         impl = _pick_impl(x, tau is not None) if x.numel() else 'eager'   # an empty input has nothing to compute
-        fwd = _triton_fwd if impl == 'triton' else _compiled()[0] if impl == 'compile' else _fwd
-        y, r = fwd(x, weight, bias, tau, eps)
+        args = (x, weight, bias, tau, eps)
+        if impl == 'compile': (y, r), impl = _compiled_or_eager('forward', args)
+        else: y, r = (_triton_fwd if impl == 'triton' else _fwd)(*args)
         ctx.impl, ctx.eps = impl, (None if isinstance(eps, Tensor) else eps)
         ctx.save_for_backward(x, r if x.dim() > 2 else None, weight, bias, tau, eps if isinstance(eps, Tensor) else None)
         return y
@@ -381,9 +478,9 @@ class FRNTLUFunction(torch.autograd.Function):
         x, r, weight, bias, tau, eps = ctx.saved_tensors
         eps = ctx.eps if eps is None else eps
         if torch.is_grad_enabled(): return _bwd_diff(g, x, weight, bias, tau, eps)   # create_graph=True
-        need_eps = isinstance(eps, Tensor) and ctx.needs_input_grad[4]
-        if ctx.impl == 'triton': return _triton_bwd(g, x, r, weight, bias, tau, eps, need_eps)
-        return (_compiled()[1] if ctx.impl == 'compile' else _bwd)(g, x, r, weight, bias, tau, eps, need_eps)
+        args = (g, x, r, weight, bias, tau, eps, isinstance(eps, Tensor) and ctx.needs_input_grad[4])
+        if ctx.impl == 'compile': return _compiled_or_eager('backward', args)[0]
+        return (_triton_bwd if ctx.impl == 'triton' else _bwd)(*args)
 
 # %% ../nbs/01_fast.ipynb #c047
 def frntlu_fast(

@@ -32,6 +32,7 @@ def _check_kwargs(kwargs:dict, fn:str):
 class _FRNBase(nn.Module):
     "The FRN family: parameters `weight`, `bias`, `eps_l` when ε is learned, and `tau` when the class `has_tau`"
     has_tau, tau_init = False, 0.
+    _warned_n1 = False   # set once the layer, or its model, has given the N = 1 notice: a class default, so no call looks it up in vain
     def __init__(self,
                  num_features:int, # C, the number of channels
                  eps:float=EPS_MIN, # ε > 0, or ε_min when `learnable_eps`
@@ -92,7 +93,9 @@ def effective_eps(self:_FRNBase) -> float|Tensor:
 @patch
 def forward(self:_FRNBase, x:Tensor) -> Tensor:
     "FRN (then TLU when the layer has `tau`): the fused `FRNTLUFunction`, or the reference functionals in 'reference' mode"
-    _check_x(x, f"{type(self).__name__}({self.num_features})", self.num_features)
+    C = self.num_features
+    if not (isinstance(x, Tensor) and x.dim() > 1 and x.shape[1] == C and x.is_floating_point()):   # else `_check_x` raises
+        _check_x(x, f"{type(self).__name__}({C})", C)
     if self.training and not self.learnable_eps: _warn_one_position(self, x)
     eps = self.effective_eps()
     if get_fast_mode() != 'reference': return FRNTLUFunction.apply(x, self.weight, self.bias, self.tau, eps)

@@ -3,13 +3,18 @@
 
 Prints one line per test and ends with `N passed, N failed`; exits non-zero when anything failed.
 Options: `--only PATTERN` runs only the notebooks/scripts whose path contains PATTERN, `--skip-checks` skips
-the clean/export checks, `-j N` runs N tests at a time (default 2), `--flags F1,F2` also runs cells marked with those flags."""
+the clean/export checks, `-j N` runs N tests at a time (default 2), `--flags F1,F2` also runs cells marked with those flags.
+
+Every test runs in a fresh process, so each would pay the first-use compile of FRN's compiled CPU path again: all but
+the notebooks in `COMPILED`, which test that path, run with `NORMBOOK_COMPILE=0` (the eager path), unless the
+environment already sets `NORMBOOK_COMPILE`."""
 import argparse, hashlib, os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+COMPILED = ('nbs/01_fast.ipynb',)  # the tests that run FRN's compiled CPU path; the others run with NORMBOOK_COMPILE=0
 
 def _snapshot():
     "Hash every file that `nbdev-clean` and `nbdev-export` may rewrite"
@@ -44,6 +49,7 @@ sys.exit(0 if ok else 1)
 def run_one(path, flags, timeout):
     "Run one notebook (through nbdev's `test_nb`) or one script in its own process"
     env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'), 'MPLBACKEND': 'Agg', 'PYTHONUNBUFFERED': '1'}
+    if 'NORMBOOK_COMPILE' not in os.environ and str(path.relative_to(ROOT)) not in COMPILED: env['NORMBOOK_COMPILE'] = '0'
     cmd = ([sys.executable, '-c', _NB_CODE, str(path), flags] if path.suffix == '.ipynb' else [sys.executable, str(path)])
     t0 = time.time()
     try: p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)

@@ -43,11 +43,11 @@ def self_check(a):
     import torch, warnings
     import normbook.fast as F
     out, ok = ['| dtype | τ | passed | warning |', '|---|---|---|---|'], True
-    for dt in F._TRITON_DTYPES:
+    for dt in F._FAST_DTYPES:
         for tau in (True, False):
             with warnings.catch_warnings(record=True) as ws:
                 warnings.simplefilter('always')
-                passed = F._triton_ok(_dev(), dt, tau)
+                passed = F._passed('triton', _dev(), dt, tau)
             ok &= passed
             msg = '; '.join(str(w.message) for w in ws).replace('|', '/')
             out.append(f"| {str(dt)[6:]} | {'yes' if tau else 'no'} | {'yes' if passed else '**no**'} | {msg} |")
@@ -114,7 +114,7 @@ def mixed_precision(a):
     with learn.no_bar(), learn.no_logging(): learn.fit(2, 1e-2)
     losses = [float(v) for v in learn.recorder.losses]
     vals = learn.recorder.values[-1]
-    fp16 = F._triton_checked.get((_dev(), torch.float16, True))
+    fp16 = F._checked.get(('triton', _dev(), torch.float16, True))
     ok = all(map(math.isfinite, losses)) and all(map(math.isfinite, vals[:2]))
     text = (f"{len(losses)} steps; training loss {losses[0]:.4f} (first) → {losses[-1]:.4f} (last); "
             f"validation loss {vals[1]:.4f}, accuracy {vals[2]:.4f}; all losses finite: {ok}; "
