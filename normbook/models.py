@@ -55,14 +55,16 @@ def _zero_weight(m:nn.Module):
         if isinstance(w, nn.Parameter): w.zero_()
         elif isinstance(m, BNET2d): m.bnconv.weight.zero_(); m.bnconv.bias.zero_()
 
-# %% ../nbs/05_models.ipynb #c009
-FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
-
+# %% ../nbs/05_models.ipynb #c008c
 def _act_layer(act, nf:int, norm_kw:dict|None=None) -> nn.Module:
     "The activation `act` for `nf` channels; a TLU starts at `norm_kw['tau_init']` when given (any other activation is then an error)"
     if not (norm_kw or {}).get('tau_init'): return create_act_layer(act, nf)
     if not _is_name(act, 'tlu', TLU): raise ValueError(f"norm_kw tau_init sets where TLU's τ starts, but the activation is {act!r}, not TLU")
     return TLU(nf, tau_init=norm_kw['tau_init'])
+
+
+# %% ../nbs/05_models.ipynb #c009
+FRN_KW = dict(learnable_eps=True)  # what `norm_act` gives every FRN layer, under the `norm_kw` it is passed
 
 def norm_act(
     nf:int, # number of channels

@@ -22,9 +22,15 @@ SCHEDULES = ('cos', 'one_cycle', 'flat_cos', 'const')
 OPTIMIZERS = ('sgd', 'adam', 'ranger', 'lamb', 'ralamb', 'ranger_lars', 'adahessian')
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 
+# %% ../nbs/08e_record.ipynb #c006c
+class _Checked:
+    "A dataclass base whose `__post_init__` fills in an `Experiment`'s `data`, then checks every field (`_check_exp`, below)"
+    def __post_init__(self): _check_exp(self)
+
+
 # %% ../nbs/08e_record.ipynb #c007
 @dataclass
-class Experiment:
+class Experiment(_Checked):
     "One training run: the model, its norm, the data and the recipe"
     model:str='mininet' # a name for `normbook.models.get_model`
     norm:str='bn' # a norm name of `normbook.norms` (e.g. 'bn', 'gn', 'frn')
@@ -52,7 +58,6 @@ class Experiment:
     norm_kw:dict=field(default_factory=dict) # keyword arguments for every norm layer, e.g. `dict(group_size=2)` for 'gbn'
     model_kw:dict=field(default_factory=dict) # more keyword arguments for the model
     name:str='' # a label for tables; not part of the run's identity
-    def __post_init__(self): _check_exp(self)  # fills in `data`, then checks every field
 
 # %% ../nbs/08e_record.ipynb #c009
 _KINDS = dict(bool='true or false', int='an int', float='a number', str='a string', dict='a dict')
