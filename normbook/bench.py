@@ -21,7 +21,7 @@ __all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', '
            'format_checks', 'normbook_bench']
 
 # %% ../nbs/10_bench.ipynb #c082
-SHAPES = [(32, 64, 56, 56), (8, 256, 14, 14), (64, 512, 7, 7), (256, 512)]
+SHAPES = [(32, 64, 56, 56), (8, 256, 8, 8), (4, 32, 14, 14), (256, 512)]  # a ResNet's early layer, a late one, a small batch, N = 1
 
 # %% ../nbs/10_bench.ipynb #c083
 def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
@@ -127,15 +127,16 @@ def bench(
     devices:list|None=None, # default: 'cpu', and 'cuda' when a GPU is present
     quick:bool=False, # shorter timings (about a tenth)
     cold:bool=False, # switch inductor's caches off, so that the first call shows the cold compile cost
+    dtypes:tuple=(torch.float32, torch.bfloat16), # input and parameter dtypes, each a table of its own
     **kwargs, # passed on to `bench_shape` (`timm`, `compile`, `rounds`, `min_time`)
 ) -> list: # all rows of all tables
-    "Print one table per shape, device and dtype (float32; also bfloat16 on CUDA) and return all rows"
+    "Print one table per shape, device and dtype (float32 and bfloat16 by default) and return all rows"
     devices = devices or ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
     if quick: kwargs = dict(min_time=0.2, rounds=3) | kwargs
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
           + (f", {torch.cuda.get_device_name()}" if 'cuda' in devices else '') + (', cold compiles' if cold else ''))
     res = []
-    for dev, dt, s in [(d, t, s) for d in devices for t in [torch.float32] + ([torch.bfloat16] if d == 'cuda' else [])
+    for dev, dt, s in [(d, t, s) for d in devices for t in dtypes
                        for s in shapes]:
         if cold:
             import torch._inductor.config as ic, warnings
