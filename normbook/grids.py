@@ -1,4 +1,4 @@
-"""The designs of the four reproductions along the training budget, the `normbook-budget` command that runs them, and the functions that read their runs back
+"""The designs of the four reproductions and of the fastai guide's comparison along the training budget, the `normbook-budget` command that runs them, and the functions that read their runs back
 
 Docs: https://normbook.github.io/normbook/grids.html.md"""
 
