@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 import pandas as pd
-from .store import read_results, results_frame, results_path, sweep
+from .store import results_frame, results_path, sweep
 from .record import Experiment
 from .stats import estimate, paired
 from .verdicts import budget_trend
