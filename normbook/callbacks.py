@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/callbacks.html.md"""
 
 # %% ../nbs/06_callbacks.ipynb #c001
 from __future__ import annotations
-import sys, warnings
+import math, sys, warnings
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
@@ -33,7 +33,7 @@ def _quiet_fastai_import():
 
 # %% auto #0
 __all__ = ['AnyNorm', 'AnyFreezableNorm', 'fastai_norms', 'NormbookNorms', 'frn_learner', 'norm_splitter', 'BNOnly', 'NormStats',
-           'BRNSchedule']
+           'amplitude_kept', 'BRNSchedule']
 
 # %% ../nbs/06_callbacks.ipynb #c001f
 with _quiet_fastai_import():
@@ -264,6 +264,36 @@ def plot(self:NormStats,
     for ax in axs.flat[len(stats):]: ax.axis('off')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/06_callbacks.ipynb #am01
+def _amp_corr(a:Tensor, b:Tensor, tol:float=1e-3) -> Tensor:
+    "Per channel, the correlation over samples (dim 0) of amplitudes `a` and `b`: 0 where `b` varies by less than `tol` of its mean, NaN where `a` is constant"
+    cv = b.std(0, correction=0) / b.mean(0).abs().clamp_min(1e-30)
+    a, b = a - a.mean(0), b - b.mean(0)
+    na, nb = a.norm(dim=0), b.norm(dim=0)
+    r = (a * b).sum(0) / (na * nb).clamp_min(1e-30)
+    r = torch.where(cv <= tol, torch.zeros_like(r), r)
+    return torch.where(na <= 1e-30, torch.full_like(r, float('nan')), r)
+
+def amplitude_kept(
+    model:nn.Module, # a model with norm layers of the registry (`AnyNorm`)
+    x:Tensor, # a batch of inputs; the model runs on it in eval mode (running statistics), then every module gets its mode back
+) -> 'pd.DataFrame':
+    "Per norm layer: positions per statistic and the channel-mean correlation over samples of each channel's RMS before and after it"
+    import pandas as pd
+    if x.shape[0] < 4: raise ValueError(f"amplitude_kept needs a batch of at least 4 samples to correlate over, got {x.shape[0]}")
+    layers = {n: m for n, m in model.named_modules() if AnyNorm.check(m)}
+    if not layers: raise ValueError("amplitude_kept found no norm layer (of `AnyNorm`) in the model")
+    seen, was = {}, {m: m.training for m in model.modules()}
+    hs = [m.register_forward_hook(lambda m, i, o, n=n: seen.__setitem__(n, (i[0].detach().float(), o.detach().float()))) for n, m in layers.items()]
+    try:
+        with torch.no_grad(): model.eval()(x)
+    finally:
+        for h in hs: h.remove()
+        for m, t in was.items(): m.training = t
+    rms = lambda t: t.pow(2).flatten(2).mean(-1).sqrt() if t.dim() > 2 else t.abs()
+    return pd.DataFrame([dict(layer=n, norm=type(m).__name__, positions=int(math.prod(seen[n][0].shape[2:])),
+                              kept=float(_amp_corr(rms(seen[n][0]), rms(seen[n][1])).nanmean())) for n, m in layers.items() if n in seen])
 
 # %% ../nbs/06_callbacks.ipynb #c058
 def _ramp(t:float, start:float, end:float) -> float:

@@ -21,12 +21,13 @@ from .verdicts import budget_trend
 from .budget import budget_sweep, budget_steps, _arm_settings
 from .norms import BNET2d, is_norm
 from .models import get_model, NormResBlock
+from .callbacks import amplitude_kept
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
            'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables',
            'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table', 'fastai_gaps',
-           'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
+           'amplitudes', 'run_amplitudes', 'amplitude_table', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -230,6 +231,7 @@ def fastai_changes(name:str, model:str='xresnet18') -> dict:
           'τ starts at 0 (a ReLU)': dict(norm_kw={}), 'ε_l starts at 1e-4 everywhere': dict(model_kw=dict(eps_l_small=1e-4)), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
           'gradients clipped at norm 1': dict(clip=1.)}
     if model.startswith('xresnet'): ch['no stem pool (maps ≥ 2×2)'] = dict(model_kw=dict(stem_pool=False))
+    if model == 'mininet': ch |= {f'last layer {n} + ReLU (2×2 maps)': dict(model_kw=dict(last_norm=k)) for n, k in (('GN', 'gn'), ('BN', 'bn'))}
     return ch
 
 # %% ../nbs/08r_grids.ipynb #fc04
@@ -286,6 +288,40 @@ def fastai_gaps(
             per, _ = budget_trend(final, f'{m} {s} px: {other}', f'{m} {s} px: BN', by='arm', metric=metric) if len(final) else (pd.DataFrame(), None)
             rows += [dict(network=f'{m} {s} px', compared=f'{other} − BN', steps=int(k), mean=v['mean'], ci95=v['ci95'], n=int(v['n'])) for k, v in per.iterrows()]
     return pd.DataFrame(rows, columns=['network', 'compared', 'steps', 'mean', 'ci95', 'n'])
+
+# %% ../nbs/08r_grids.ipynb #am11
+def amplitudes(learn, n:int=256) -> dict:
+    "`run`'s measure: `amplitude_kept` per norm layer of the trained model on up to `n` validation images, as {'kept <layer>': value, 'positions <layer>': n}"
+    xs, got = [], 0
+    for xb, *_ in learn.dls.valid:
+        xs.append(xb); got += len(xb)
+        if got >= n: break
+    t = amplitude_kept(learn.model, torch.cat(xs)[:n])
+    return {f'{k} {l}': v for l, kept, pos in zip(t.layer, t.kept, t.positions) for k, v in (('kept', kept), ('positions', int(pos)))}
+
+def run_amplitudes(name:str, arms:list, change:str|None=None, seeds:tuple=(0, 1), results=None, **kwargs) -> pd.DataFrame:
+    "Rerun `arms` of the fastai grid `name` at its largest budget and their chosen lrs, with `change` (a label of `fastai_changes`), measuring `amplitudes`"
+    g, final = budget_grid(name), budget_runs(results_path(name), name)[0]
+    top, known = max(g['budgets']), {a['name']: a for a in g['arms']}
+    if bad := [a for a in arms if a not in known]: raise ValueError(f"run_amplitudes: {bad} are not arms of {name!r}; expected some of {list(known)}")
+    runs = []
+    for a in arms:
+        ch = {} if change is None else fastai_changes(name, known[a]['model'])[change]
+        lr = final[(final.arm == a) & (final.epochs == top)].lr
+        if not len(lr): raise ValueError(f"run_amplitudes: {a!r} has no runs at {name}'s largest budget ({top} epochs) yet")
+        runs += [{**g['base'], **_arm_settings(known[a]), **ch, 'epochs': top, 'lr': float(lr.iloc[0]), 'seed': s, 'name': a + (f' ({change})' if change else '')} for s in seeds]
+    return sweep(runs, results_path(f'{name}_amplitudes') if results is None else results, measure=amplitudes, progress=False, **kwargs)
+
+# %% ../nbs/08r_grids.ipynb #am12
+def amplitude_table(results) -> pd.DataFrame:
+    "The mean `amplitude_kept` over seeds per run name (rows) and norm layer (columns: 'layer (positions)') in `results`"
+    df = results_frame(results, 'amplitude_table')
+    if df.empty or 'name' not in df: return pd.DataFrame()
+    layers = [c[len('kept '):] for c in df.columns if c.startswith('kept ')]
+    pos = {l: int(df[f'positions {l}'].dropna().iloc[0]) for l in layers if df[f'positions {l}'].notna().any()}
+    t = df.groupby('name', sort=False)[[f'kept {l}' for l in layers]].mean()
+    t.columns = [f'{l} ({pos.get(l, "?")})' for l in layers]
+    return t.round(2)
 
 # %% ../nbs/08r_grids.ipynb #r031n
 BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing

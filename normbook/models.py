@@ -195,11 +195,14 @@ def mininet(
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
     eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input (`init_frn_eps`)
+    last_norm=None, # the last conv layer's norm, without `norm_kw` (and with its own activation where `act_cls` is `None`) (`None`: `norm`, like the others)
     act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
     "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
     act_cls, chans = _act_cls(act_cls, act, 'mininet'), [c_in, *nf]
-    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
+    last = lambda i: last_norm is not None and i == len(nf) - 1
+    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, last_norm, act_cls, ndim) if last(i) else
+              ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
     return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init), eps_l_init=eps_l_small)
 
