@@ -11,7 +11,7 @@ from typing import Annotated
 import torch
 from torch import nn
 from torch import Tensor
-from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err, _compile_candidate
+from .fast import set_fast_mode, saved_bytes, _pick_impl, _rel_err, _compile_candidate, _import_muted
 from .layers import FRN, FRNTLU
 from .cli import cli_command, console_script, cli_error, UsageError
 
@@ -26,6 +26,7 @@ SHAPES = [(32, 64, 56, 56), (8, 256, 8, 8), (4, 32, 14, 14), (256, 512)]  # a Re
 # %% ../nbs/10_bench.ipynb #c083
 def _time_all(fns:dict, min_time:float=1., rounds:int=5) -> dict:
     "Median seconds per call of each function in `fns`, from `rounds` interleaved blocks after a warm-up"
+    _import_muted('torch.utils.cpp_extension')  # torch's timers import it, and it logs where it found CUDA
     from torch.utils import benchmark
     timers = {k: benchmark.Timer(stmt='f()', globals={'f': f}) for k, f in fns.items()}
     number = {}

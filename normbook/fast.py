@@ -6,7 +6,7 @@ Docs: https://normbook.github.io/normbook/fast.html.md"""
 
 # %% ../nbs/01_fast.ipynb #c001
 from __future__ import annotations
-import math, os, shutil, sys, threading, time, types, warnings
+import importlib, logging, math, os, shutil, sys, threading, time, types, warnings
 from contextlib import contextmanager, nullcontext
 import torch
 from torch import Tensor
@@ -380,8 +380,16 @@ def _passed(path:str, device:torch.device, dtype:torch.dtype, has_tau:bool) -> b
     return ok
 
 # %% ../nbs/01_fast.ipynb #cpu02
+def _import_muted(name:str):
+    "Import the module `name` with its logger muted while it loads (torch's `cpp_extension` logs where it found CUDA, which CPU kernels do not use)"
+    lg = logging.getLogger(name); lvl = lg.level
+    lg.setLevel(logging.ERROR)
+    try: return importlib.import_module(name)
+    finally: lg.setLevel(lvl)
+
 def _no_compiler() -> str|None:
     "Why inductor has no C++ compiler here, or None when it finds one (it runs the compiler's `--version` once)"
+    _import_muted('torch.utils.cpp_extension')  # inductor imports it to compile: its notice about CUDA has no bearing here
     try: from torch._inductor.cpp_builder import get_cpp_compiler
     except ImportError:   # a torch whose inductor is laid out otherwise: look for the compiler it defaults to
         cxx = os.environ.get('CXX', 'clang++' if sys.platform == 'darwin' else 'g++')
