@@ -228,7 +228,8 @@ def fastai_changes(name:str, model:str='xresnet18') -> dict:
     b = budget_grid(name)['base']
     w, wd = b['warmup'], b.get('wd_bn_bias', True)
     ch = {f'warm-up {w / 2:g}': dict(warmup=w / 2), f'warm-up {2 * w:g}': dict(warmup=2 * w),
-          'τ starts at 0 (a ReLU)': dict(norm_kw={}), 'ε_l starts at 1e-4 everywhere': dict(model_kw=dict(eps_l_small=1e-4)), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
+          'τ starts at 0 (a ReLU)': dict(norm_kw={}), 'ε_l starts at 1e-4 everywhere': dict(model_kw=dict(eps_l_small=1e-4)),
+          'ε_l starts at 1 everywhere': dict(model_kw=dict(eps_l_max_n=10**9)), ('weight decay on FRN' if not wd else 'no weight decay on FRN'): dict(wd_bn_bias=not wd),
           'gradients clipped at norm 1': dict(clip=1.)}
     if model.startswith('xresnet'): ch['no stem pool (maps ≥ 2×2)'] = dict(model_kw=dict(stem_pool=False))
     if model == 'mininet': ch |= {f'last layer {n} + ReLU (2×2 maps)': dict(model_kw=dict(last_norm=k)) for n, k in (('GN', 'gn'), ('BN', 'bn'))}

@@ -195,6 +195,7 @@ def mininet(
     ndim:int=2, # 1 or 2 (or 3) spatial dims
     init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
     eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input (`init_frn_eps`)
+    eps_l_max_n:int=4, # the most positions per channel (on a 32 px input) of a layer whose ε_l starts at `eps_l_small`
     last_norm=None, # the last conv layer's norm, without `norm_kw` (and with its own activation where `act_cls` is `None`) (`None`: `norm`, like the others)
     act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
@@ -204,7 +205,7 @@ def mininet(
     layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, last_norm, act_cls, ndim) if last(i) else
               ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
-    return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init), eps_l_init=eps_l_small)
+    return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init), eps_l_init=eps_l_small, max_n=eps_l_max_n)
 
 # %% ../nbs/05_models.ipynb #c028
 class NormSEModule(nn.Module):
@@ -314,6 +315,7 @@ class NormXResNet(nn.Sequential):
                  se:int|None=None, zero_init:bool=True, init:str='kaiming_normal', norm_init:str='ones',
                  norm_kw:dict|None=None,
                  eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input
+                 eps_l_max_n:int=4, # the most positions per channel (on a 32 px input) of a layer whose ε_l starts at `eps_l_small`
                  act=None): # deprecated spelling of `act_cls`
         if len(block_szs) != len(layers): raise ValueError(f"NormXResNet expected one block size per stage, got {block_szs} for {layers}")
         act = _act_cls(act_cls, act, 'NormXResNet')
@@ -328,7 +330,7 @@ class NormXResNet(nn.Sequential):
         head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(szs[-1] * expansion, n_out)]
         pool = [_pool('MaxPool', ndim, ks, stride=2, padding=ks//2)] if stem_pool else []
         super().__init__(*stem, *pool, *stages, *post, *head)
-        init_frn_eps(init_model(self, init, norm_init), eps_l_init=eps_l_small)
+        init_frn_eps(init_model(self, init, norm_init), eps_l_init=eps_l_small, max_n=eps_l_max_n)
         if zero_init: zero_init_residuals(self)
 
 # %% ../nbs/05_models.ipynb #c040p
@@ -389,6 +391,7 @@ def cifar_resnet(
     ndim:int=2,
     zero_init:bool=False, init:str='kaiming_normal', norm_init:str='ones', norm_kw:dict|None=None,
     eps_l_small:float=1.0, # where a learned ε_l starts in FRN layers that see at most 2×2 maps on a 32 px input (`init_frn_eps`)
+    eps_l_max_n:int=4, # the most positions per channel (on a 32 px input) of a layer whose ε_l starts at `eps_l_small`
     act=None, # deprecated spelling of `act_cls`
 ) -> nn.Sequential:
     "open_lth's `cifar_resnet_<depth>_<width>` with `norm`/`act_cls` in every layer; FRN learns ε (`init_frn_eps`)"
@@ -400,7 +403,7 @@ def cifar_resnet(
     stages = [nn.Sequential(*[NormResBlock(1, ws[i] if j == 0 else ws[i+1], ws[i+1], stride=2 if (j == 0 and i > 0) else 1,
                                        zero=False, pool_shortcut=False, **k) for j in range(n)]) for i in range(3)]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), *([nn.Dropout(p)] if p else []), nn.Linear(4 * width, n_out)]
-    m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init), eps_l_init=eps_l_small)
+    m = init_frn_eps(init_model(nn.Sequential(ConvNormAct(c_in, width, 3, **k), *stages, *head), init, norm_init), eps_l_init=eps_l_small, max_n=eps_l_max_n)
     return zero_init_residuals(m) if zero_init else m
 
 # %% ../nbs/05_models.ipynb #c071
