@@ -236,17 +236,22 @@ def fastai_changes(name:str, model:str='xresnet18') -> dict:
     return ch
 
 # %% ../nbs/08r_grids.ipynb #fc04
+def _top_lr(name:str, final:pd.DataFrame, arm:str) -> float|None:
+    "The lr that `arm` of the grid `name` chose at its largest budget, read from its reported runs `final`; None when it has none there"
+    lr = final[(final.arm == arm) & (final.epochs == max(budget_grid(name)['budgets']))].lr if len(final) else []
+    return float(lr.iloc[0]) if len(lr) else None
+
 def _change_runs(name:str, final:pd.DataFrame, families=None, seeds=(0, 1)) -> list:
     "(arm, change label, settings) of every change run of the fastai grid `name`, at each FRN + TLU arm's chosen lr at the largest budget (`families`: those arms, which must have got there)"
     g, out = budget_grid(name), []
     top = max(g['budgets'])
     for a in g['arms']:
         if a['norm'] != 'frntlu' or (families is not None and a['family'] not in families): continue
-        lr = final[(final.arm == a['name']) & (final.epochs == top)].lr if len(final) else []
-        if not len(lr) and families is None: continue  # not run that far yet
-        if not len(lr): raise ValueError(f"{name}: {a['name']!r} has no runs at its largest budget ({top} epochs) yet; run the grid first")
+        lr = _top_lr(name, final, a['name'])
+        if lr is None and families is None: continue  # not run that far yet
+        if lr is None: raise ValueError(f"{name}: {a['name']!r} has no runs at its largest budget ({top} epochs) yet; run the grid first")
         for label, ch in fastai_changes(name, a['model']).items():
-            out += [(a['name'], label, {**g['base'], **_arm_settings(a), **ch, 'epochs': top, 'lr': float(lr.iloc[0]), 'seed': s}) for s in seeds]
+            out += [(a['name'], label, {**g['base'], **_arm_settings(a), **ch, 'epochs': top, 'lr': lr, 'seed': s}) for s in seeds]
     return out
 
 def run_changes(name:str, families:list|None=None, results=None, seeds:tuple=(0, 1), **kwargs) -> pd.DataFrame:
@@ -308,9 +313,9 @@ def run_amplitudes(name:str, arms:list, change:str|None=None, seeds:tuple=(0, 1)
     runs = []
     for a in arms:
         ch = {} if change is None else fastai_changes(name, known[a]['model'])[change]
-        lr = final[(final.arm == a) & (final.epochs == top)].lr
-        if not len(lr): raise ValueError(f"run_amplitudes: {a!r} has no runs at {name}'s largest budget ({top} epochs) yet")
-        runs += [{**g['base'], **_arm_settings(known[a]), **ch, 'epochs': top, 'lr': float(lr.iloc[0]), 'seed': s, 'name': a + (f' ({change})' if change else '')} for s in seeds]
+        lr = _top_lr(name, final, a)
+        if lr is None: raise ValueError(f"run_amplitudes: {a!r} has no runs at {name}'s largest budget ({top} epochs) yet")
+        runs += [{**g['base'], **_arm_settings(known[a]), **ch, 'epochs': top, 'lr': lr, 'seed': s, 'name': a + (f' ({change})' if change else '')} for s in seeds]
     return sweep(runs, results_path(f'{name}_amplitudes') if results is None else results, measure=amplitudes, progress=False, **kwargs)
 
 # %% ../nbs/08r_grids.ipynb #am12

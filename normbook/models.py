@@ -201,9 +201,9 @@ def mininet(
 ) -> nn.Sequential:
     "A small fast conv net: stride-2 conv-norm-act layers of widths `nf`, pooling, linear head; FRN learns ε (`init_frn_eps`)"
     act_cls, chans = _act_cls(act_cls, act, 'mininet'), [c_in, *nf]
-    last = lambda i: last_norm is not None and i == len(nf) - 1
-    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, last_norm, act_cls, ndim) if last(i) else
-              ConvNormAct(chans[i], chans[i+1], 3, 2, norm, act_cls, ndim, norm_kw=norm_kw) for i in range(len(nf))]
+    spec = [(norm, norm_kw)] * len(nf)  # each layer's norm and its keyword arguments
+    if last_norm is not None: spec[-1] = (last_norm, None)
+    layers = [ConvNormAct(chans[i], chans[i+1], 3, 2, n, act_cls, ndim, norm_kw=kw) for i, (n, kw) in enumerate(spec)]
     head = [_pool('AdaptiveAvgPool', ndim, 1), nn.Flatten(), nn.Dropout(p), nn.Linear(chans[-1], n_out)]
     return init_frn_eps(init_model(nn.Sequential(*layers, *head), init, norm_init), eps_l_init=eps_l_small, max_n=eps_l_max_n)
 
