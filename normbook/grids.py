@@ -25,9 +25,10 @@ from .callbacks import amplitude_kept
 
 # %% auto #0
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
-           'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan', 'budget_tables',
-           'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table', 'fastai_gaps',
-           'amplitudes', 'run_amplitudes', 'amplitude_table', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
+           'FASTAI_IMAGES', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan',
+           'budget_tables', 'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table',
+           'fastai_gaps', 'amplitudes', 'run_amplitudes', 'amplitude_table', 'bn_only_model', 'gamma_stats',
+           'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -88,6 +89,19 @@ def _fastai_budget(recipe:str) -> dict:
 
 BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bnet_budget(), bn_only=_bn_only_budget(),
                     fastai_one_cycle=_fastai_budget('one_cycle'), fastai_sgd=_fastai_budget('sgd'))
+
+
+# %% ../nbs/08r_grids.ipynb #b002g
+FASTAI_IMAGES = (12000, 48000)  # the image grids' training sets: 4× and 16× the fastai grids' 3,000 images
+
+def _fastai_images(n_train:int, recipe:str='one_cycle') -> dict:
+    "mininet's BN, GN and FRN + TLU under `recipe` for about 736 steps on `n_train` images: the fastai grid's largest budget, over more distinct images"
+    g = _fastai_budget(recipe)
+    if n_train % 3000 or not 3000 <= n_train <= 48000: raise ValueError(f"_fastai_images expected a multiple of 3,000 up to 48,000, got {n_train!r}")
+    arms = [a for a in g['arms'] if a['model'] == 'mininet']
+    return dict(g, base=dict(g['base'], n_train=n_train), budgets=(16 * 3000 // n_train,), arms=arms, lr0={a['family']: g['lr0'][a['family']] for a in arms})
+
+BUDGET_GRIDS |= {f'fastai_one_cycle_{n // 1000}k': _fastai_images(n) for n in FASTAI_IMAGES}
 
 
 # %% ../nbs/08r_grids.ipynb #b003
