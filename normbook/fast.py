@@ -74,14 +74,16 @@ def _fwd(x:Tensor, weight:Tensor, bias:Tensor, tau:Tensor|None, eps:float|Tensor
 
 # %% ../nbs/01_fast.ipynb #c019
 def _param_grads(g, sgp, sgh, r, s, weight, bias, tau, eps, need_eps, dims) -> tuple:
-    "Reduce the per-(B, C) sums `sgp` = Σg', `sgh` = Σg'x̂ to the gradients of `weight`, `bias`, `tau` and `eps`"
-    red = lambda v: v.sum(0).flatten()
-    dtau = None if tau is None else _as(red(_as(_ssum(g, dims), sgp.dtype) - sgp), tau.dtype)
+    "The gradients of `weight`, `bias`, `tau` and `eps` from `g` (its row sums when `dims` is empty) and the row sums `sgp` = Σg', `sgh` = Σg'x̂: one reduction each"
+    red = lambda v: v.sum((0, *range(2, v.dim())))   # every dim but the channels': (C,)
+    db = red(sgp)
+    dtau = None if tau is None else _as(red(_as(_ssum(g, dims), sgp.dtype) - sgp), tau.dtype)   # Σ(Σg - Σg') per row first: the rows' rounding, as in compiled code
     deps = None
     if need_eps:
         de = s * r * sgh * -0.5
         deps = _as(red(de) if eps.dim() else de.sum(), eps.dtype)
-    return _as(red(sgh), weight.dtype), _as(red(sgp), bias.dtype), dtau, deps
+    return _as(red(sgh), weight.dtype), _as(db, bias.dtype), dtau, deps
+
 
 # %% ../nbs/01_fast.ipynb #c018a
 _R_TINY = 2. ** -40   # rows with a smaller r (|x| above about 1e12) take the backward in x̂ = x·r
