@@ -275,25 +275,37 @@ def _amp_corr(a:Tensor, b:Tensor, tol:float=1e-3) -> Tensor:
     r = torch.where(cv <= tol, torch.zeros_like(r), r)
     return torch.where(na <= 1e-30, torch.full_like(r, float('nan')), r)
 
-def amplitude_kept(
-    model:nn.Module, # a model with norm layers of the registry (`AnyNorm`)
-    x:Tensor, # a batch of inputs; the model runs on it in eval mode (running statistics), then every module gets its mode back
-) -> 'pd.DataFrame':
-    "Per norm layer: positions per statistic and the channel-mean correlation over samples of each channel's RMS before and after it"
-    import pandas as pd
-    if x.shape[0] < 4: raise ValueError(f"amplitude_kept needs a batch of at least 4 samples to correlate over, got {x.shape[0]}")
+def _norm_io(model:nn.Module, x:Tensor) -> dict:
+    "{name: (layer, input, output)} of every norm layer of `model` on `x`, in eval mode; every module gets its mode back"
     layers = {n: m for n, m in model.named_modules() if AnyNorm.check(m)}
     if not layers: raise ValueError("amplitude_kept found no norm layer (of `AnyNorm`) in the model")
     seen, was = {}, {m: m.training for m in model.modules()}
-    hs = [m.register_forward_hook(lambda m, i, o, n=n: seen.__setitem__(n, (i[0].detach().float(), o.detach().float()))) for n, m in layers.items()]
+    hs = [m.register_forward_hook(lambda m, i, o, n=n: seen.__setitem__(n, (m, i[0].detach().float(), o.detach().float()))) for n, m in layers.items()]
     try:
         with torch.no_grad(): model.eval()(x)
     finally:
         for h in hs: h.remove()
         for m, t in was.items(): m.training = t
+    return seen
+
+
+# %% ../nbs/06_callbacks.ipynb #am01b
+def amplitude_kept(
+    model:nn.Module, # a model with norm layers of the registry (`AnyNorm`)
+    x:Tensor, # a batch of inputs; the model runs on it in eval mode (running statistics), then every module gets its mode back
+) -> 'pd.DataFrame':
+    "Per norm layer: positions per statistic, the amplitude it passes on (`kept`), the share of its outputs above the activation's floor (`active`), and its mean τ"
+    import pandas as pd
+    if x.shape[0] < 4: raise ValueError(f"amplitude_kept needs a batch of at least 4 samples to correlate over, got {x.shape[0]}")
     rms = lambda t: t.pow(2).flatten(2).mean(-1).sqrt() if t.dim() > 2 else t.abs()
-    return pd.DataFrame([dict(layer=n, norm=type(m).__name__, positions=int(math.prod(seen[n][0].shape[2:])),
-                              kept=float(_amp_corr(rms(seen[n][0]), rms(seen[n][1])).nanmean())) for n, m in layers.items() if n in seen])
+    rows = []
+    for n, (m, i, o) in _norm_io(model, x).items():
+        tau = getattr(m, 'tau', None)   # a fused TLU's threshold: the floor of its outputs; else 0, what a ReLU after it passes
+        floor = 0. if tau is None else tau.detach().float().view(1, -1, *[1] * (o.dim() - 2))
+        rows.append(dict(layer=n, norm=type(m).__name__, positions=int(math.prod(i.shape[2:])), kept=float(_amp_corr(rms(i), rms(o)).nanmean()),
+                         active=float((o > floor).float().mean()), tau=float('nan') if tau is None else float(tau.mean())))
+    return pd.DataFrame(rows)
+
 
 # %% ../nbs/06_callbacks.ipynb #c058
 def _ramp(t:float, start:float, end:float) -> float:

@@ -24,11 +24,11 @@ from .models import get_model, NormResBlock
 from .callbacks import amplitude_kept
 
 # %% auto #0
-__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'BUDGET_GRIDS',
-           'FASTAI_IMAGES', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main', 'budget_runs', 'budget_plan',
-           'budget_tables', 'budget_complete', 'budget_effect', 'fastai_changes', 'run_changes', 'changes_table',
-           'fastai_gaps', 'amplitudes', 'run_amplitudes', 'amplitude_table', 'bn_only_model', 'gamma_stats',
-           'bnet_last', 'bnet_model']
+__all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'FASTAI_PLAIN',
+           'FRN_TAU0', 'BUDGET_GRIDS', 'FASTAI_IMAGES', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main',
+           'budget_runs', 'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'fastai_changes',
+           'run_changes', 'changes_table', 'fastai_gaps', 'amplitudes', 'run_amplitudes', 'amplitude_table',
+           'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -78,11 +78,14 @@ FASTAI_RECIPES = dict(  # fastai's defaults (Adam, one cycle, no decay on norms 
     one_cycle=dict(opt='adam', schedule='one_cycle', warmup=0.25, mom=0.9, wd=0.01, wd_bn_bias=False),
     sgd=dict(opt='sgd', schedule='cos', warmup=BUDGET_WARMUP, mom=0.9, wd=1e-4))
 FASTAI_FRN_KW = dict(tau_init=-1.)  # the guide's FRN + TLU: the builders' learned ε, and TLU's τ starting at -1
+FASTAI_PLAIN, FRN_TAU0 = ('mininet',), 'FRN+TLU (τ₀ = 0)'  # the networks without residual paths, and their second FRN + TLU arm
 
 def _fastai_budget(recipe:str) -> dict:
     "BN, GN and FRN + TLU in the fastai guide's networks under `recipe` along the budget: 92 to 736 steps, each network and norm its own lr"
     norms = (('BN', dict(norm='bn')), ('GN', dict(norm='gn')), ('FRN+TLU', dict(norm='frntlu', norm_kw=FASTAI_FRN_KW)))
     arms = [dict(name=f'{m} {s} px: {n}', family=f'{m} {s} px: {n}', model=m, size=s, **kw) for m, s in FASTAI_NETS for n, kw in norms]
+    arms += [dict(name=f'{m} {s} px: {FRN_TAU0}', family=f'{m} {s} px: {FRN_TAU0}', model=m, size=s, norm='frntlu', norm_kw={})
+             for m, s in FASTAI_NETS if m in FASTAI_PLAIN]   # the plain network's FRN + TLU again, TLU starting as a ReLU
     return dict(base=dict(data='fashion_mnist', bs=64, n_train=3000, n_holdout=1000, n_valid=5000, **FASTAI_RECIPES[recipe]),
                 budgets=(2, 4, 16), seeds=(0, 1, 2), final_seeds=(0, 1, 2), arms=arms,
                 lr0={a['family']: 3e-3 if recipe == 'one_cycle' else 0.1 for a in arms})
@@ -260,7 +263,7 @@ def _change_runs(name:str, final:pd.DataFrame, families=None, seeds=(0, 1)) -> l
     g, out = budget_grid(name), []
     top = max(g['budgets'])
     for a in g['arms']:
-        if a['norm'] != 'frntlu' or (families is not None and a['family'] not in families): continue
+        if not a['name'].endswith(': FRN+TLU') or (families is not None and a['family'] not in families): continue
         lr = _top_lr(name, final, a['name'])
         if lr is None and families is None: continue  # not run that far yet
         if lr is None: raise ValueError(f"{name}: {a['name']!r} has no runs at its largest budget ({top} epochs) yet; run the grid first")
@@ -301,23 +304,23 @@ def fastai_gaps(
     results=None, # its runs: a path, a list of result dicts or a `DataFrame` (default: its stored file)
     metric:str='test_acc', # what is compared
 ) -> pd.DataFrame:
-    "Per network and budget: FRN + TLU − BN and GN − BN in `metric`, paired by seed (mean, 95% half-width, pairs)"
+    "Per network and budget: FRN + TLU − BN, GN − BN (and `FRN_TAU0` − BN) in `metric`, paired by seed (mean, 95% half-width, pairs)"
     final, rows = budget_runs(results_path(name) if results is None else results, name)[0], []
     for m, s in FASTAI_NETS:
-        for other in ('FRN+TLU', 'GN'):
+        for other in ('FRN+TLU', 'GN', FRN_TAU0):
             per, _ = budget_trend(final, f'{m} {s} px: {other}', f'{m} {s} px: BN', by='arm', metric=metric) if len(final) else (pd.DataFrame(), None)
             rows += [dict(network=f'{m} {s} px', compared=f'{other} − BN', steps=int(k), mean=v['mean'], ci95=v['ci95'], n=int(v['n'])) for k, v in per.iterrows()]
     return pd.DataFrame(rows, columns=['network', 'compared', 'steps', 'mean', 'ci95', 'n'])
 
 # %% ../nbs/08r_grids.ipynb #am11
 def amplitudes(learn, n:int=256) -> dict:
-    "`run`'s measure: `amplitude_kept` per norm layer of the trained model on up to `n` validation images, as {'kept <layer>': value, 'positions <layer>': n}"
+    "`run`'s measure: `amplitude_kept` per norm layer of the trained model on up to `n` validation images, as {'kept <layer>': value, 'active <layer>': ..., 'tau <layer>': ..., 'positions <layer>': n}"
     xs, got = [], 0
     for xb, *_ in learn.dls.valid:
         xs.append(xb); got += len(xb)
         if got >= n: break
     t = amplitude_kept(learn.model, torch.cat(xs)[:n])
-    return {f'{k} {l}': v for l, kept, pos in zip(t.layer, t.kept, t.positions) for k, v in (('kept', kept), ('positions', int(pos)))}
+    return {f'{k} {r.layer}': (int(r[k]) if k == 'positions' else float(r[k])) for _, r in t.iterrows() for k in ('kept', 'active', 'tau', 'positions')}
 
 def run_amplitudes(name:str, arms:list, change:str|None=None, seeds:tuple=(0, 1), results=None, **kwargs) -> pd.DataFrame:
     "Rerun `arms` of the fastai grid `name` at its largest budget and their chosen lrs, with `change` (a label of `fastai_changes`), measuring `amplitudes`"
@@ -333,15 +336,18 @@ def run_amplitudes(name:str, arms:list, change:str|None=None, seeds:tuple=(0, 1)
     return sweep(runs, results_path(f'{name}_amplitudes') if results is None else results, measure=amplitudes, progress=False, **kwargs)
 
 # %% ../nbs/08r_grids.ipynb #am12
-def amplitude_table(results) -> pd.DataFrame:
-    "The mean `amplitude_kept` over seeds per run name (rows) and norm layer (columns: 'layer (positions)') in `results`"
+def amplitude_table(results, stat:str='kept') -> pd.DataFrame:
+    "The mean of `amplitude_kept`'s `stat` ('kept', 'active' or 'tau') over seeds per run name (rows) and norm layer (columns: 'layer (positions)') in `results`"
+    if stat not in ('kept', 'active', 'tau'): raise ValueError(f"amplitude_table: stat must be 'kept', 'active' or 'tau', got {stat!r}")
     df = results_frame(results, 'amplitude_table')
     if df.empty or 'name' not in df: return pd.DataFrame()
     layers = [c[len('kept '):] for c in df.columns if c.startswith('kept ')]
     pos = {l: int(df[f'positions {l}'].dropna().iloc[0]) for l in layers if df[f'positions {l}'].notna().any()}
-    t = df.groupby('name', sort=False)[[f'kept {l}' for l in layers]].mean()
+    if not all(f'{stat} {l}' in df for l in layers): return pd.DataFrame()
+    t = df.groupby('name', sort=False)[[f'{stat} {l}' for l in layers]].mean()
     t.columns = [f'{l} ({pos.get(l, "?")})' for l in layers]
     return t.round(2)
+
 
 # %% ../nbs/08r_grids.ipynb #r031n
 BN_ONLY_MODES = ('all', 'bn', 'head', 'bn+head', 'none')  # what trains: every parameter, BN's γ and β, the output layer, both, nothing
