@@ -102,19 +102,20 @@ class NormbookNorms(Callback):
 def frn_learner(
     dls, # fastai `DataLoaders` of images, with `dls.c` classes
     arch:str='xresnet18', # the name of a builder of `normbook.models.get_model`
-    tau_init:float=-1., # where every TLU's threshold τ starts (0: as a ReLU)
+    tau_init:float|None=None, # where every TLU's threshold τ starts; `None`: 0 (a ReLU) in a plain network such as mininet, -1 in a residual one
     n_out:int|None=None, # the number of classes; `None`: `dls.c`, which fastai's image DataLoaders have
     model_kw:dict|None=None, # more keyword arguments for the builder (e.g. `p`, `widen`, `stem_pool`)
     metrics=None, # as in `Learner`; `None`: accuracy
     **kwargs, # passed to fastai's `Learner` (`opt_func`, `wd`, `cbs`, ...)
 ) -> Learner:
     "A fastai `Learner` for the FRN + TLU version of `arch`, τ starting at `tau_init`, no weight decay on any norm's parameters"
-    from normbook.models import get_model
+    from normbook.models import get_model, is_residual
     from fastai.metrics import accuracy
     n_out = getattr(dls, 'c', None) if n_out is None else n_out
     if not isinstance(n_out, int) or n_out < 1: raise ValueError(f"frn_learner needs the number of classes: pass n_out, or DataLoaders with dls.c; got {n_out!r}")
     x = dls.one_batch()[0]
     if x.dim() < 3: raise ValueError(f"frn_learner expected batches of images (B, C, *spatial), got a batch of shape {tuple(x.shape)}")
+    if tau_init is None: tau_init = -1. if is_residual(arch, c_in=x.shape[1], n_out=n_out, **(model_kw or {})) else 0.
     model = get_model(arch, c_in=x.shape[1], n_out=n_out, norm='frntlu', norm_kw=dict(tau_init=tau_init), **(model_kw or {}))
     cbs = [*L(kwargs.pop('cbs', None)), NormbookNorms()]
     return Learner(dls, model, metrics=accuracy if metrics is None else metrics, cbs=cbs, **kwargs)

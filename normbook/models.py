@@ -19,7 +19,7 @@ from .norms import create_norm_layer, create_act_layer, is_norm, bn_only, BNET2d
 # %% auto #0
 __all__ = ['FRN_KW', 'CIFAR_DEPTHS', 'MODELS', 'norm_act', 'ConvNormAct', 'init_model', 'init_frn_eps', 'mininet', 'NormSEModule',
            'NormResBlock', 'PreactBlock', 'zero_init_residuals', 'NormXResNet', 'xresnet18', 'xresnet34', 'xresnet50',
-           'xmininet', 'xsemininet', 'cifar_resnet', 'get_model']
+           'xmininet', 'xsemininet', 'cifar_resnet', 'get_model', 'is_residual']
 
 # %% ../nbs/05_models.ipynb #c006
 def _is_name(o, name:str, cls) -> bool: return o == name or o is cls
@@ -429,3 +429,13 @@ def get_model(
     if freeze: kwargs.setdefault('norm_init', 'uniform')
     model = cifar_resnet(depth, n if absolute else 16 * n, **kwargs)
     return bn_only(model, train_head=train_head) if freeze else model
+
+# %% ../nbs/05_models.ipynb #c073s
+def is_residual(
+    name:str, # a model name of `get_model`
+    **kwargs, # the builder's arguments (`c_in`, `n_out`, ...)
+) -> bool:
+    "Whether the model `get_model(name, **kwargs)` has residual blocks"
+    with torch.random.fork_rng(devices=[]): m = get_model(name, **kwargs)
+    return any(isinstance(o, (NormResBlock, PreactBlock)) for o in m.modules())
+
