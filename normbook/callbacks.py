@@ -304,7 +304,7 @@ def amplitude_kept(
         tau = getattr(m, 'tau', None)   # a fused TLU's threshold: the floor of its outputs; else 0, what a ReLU after it passes
         floor = 0. if tau is None else tau.detach().float().view(1, -1, *[1] * (o.dim() - 2))
         rows.append(dict(layer=n, norm=type(m).__name__, positions=int(math.prod(i.shape[2:])), kept=float(_amp_corr(rms(i), rms(o)).nanmean()),
-                         active=float((o > floor).float().mean()), tau=float('nan') if tau is None else float(tau.mean())))
+                         active=float((o > floor).float().mean()), tau=float('nan') if tau is None else float(tau.detach().mean())))
     return pd.DataFrame(rows)
 
 
