@@ -17,8 +17,8 @@ from .cli import cli_command, console_script, cli_error, UsageError
 
 # %% auto #0
 __all__ = ['SHAPES', 'TRAIN_CASES', 'TRAIN_NORMS', 'CHECK_CASES', 'CHECK_TOL', 'bench_main', 'bench_shape', 'format_table',
-           'bench', 'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'bench_evonorm', 'check_kernels',
-           'format_checks', 'normbook_bench']
+           'bench', 'profile_step', 'bench_train', 'format_train', 'bench_train_all', 'train_targets', 'bench_evonorm',
+           'check_kernels', 'format_checks', 'normbook_bench']
 
 # %% ../nbs/10_bench.ipynb #c082
 SHAPES = [(32, 64, 56, 56), (8, 256, 8, 8), (4, 32, 14, 14), (256, 512)]  # a ResNet's early layer, a late one, a small batch, N = 1
@@ -150,6 +150,37 @@ def bench(
         print('\n' + format_table(rows), flush=True)
         res += rows
     return res
+
+# %% ../nbs/10_bench.ipynb #pr01
+def profile_step(
+    shape:tuple=(4, 32, 14, 14), # input shape (B, C, *spatial)
+    reps:int=200, # forward+backward steps timed, then profiled
+    top:int=3, # how many of the costliest ops to name
+) -> list: # one dict per layer: 'row', 'us', 'aten_calls', 'in_aten', 'top'
+    "One forward+backward of BatchNorm+ReLU and of FRNTLU (eager) on `shape`: µs per step, ATen calls per step, the share of time in ATen and the costliest ops"
+    C, rows = shape[1], []
+    x, g = torch.randn(*shape, requires_grad=True), torch.randn(*shape)
+    bn = nn.BatchNorm2d(C) if len(shape) == 4 else nn.BatchNorm1d(C)
+    for name, layer in (('BN+ReLU', nn.Sequential(bn, nn.ReLU())), ('FRNTLU, eager', FRNTLU(C, learnable_eps=True))):
+        step, prev = (lambda: layer(x).backward(g)), set_fast_mode('eager')
+        try:
+            for _ in range(10): step()
+            t0 = time.perf_counter()
+            for _ in range(reps): step()
+            us = (time.perf_counter() - t0) / reps * 1e6
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                t0 = time.perf_counter()
+                for _ in range(reps): step()
+                wall = (time.perf_counter() - t0) * 1e6
+        finally: set_fast_mode(prev)
+        ev = [e for e in prof.events() if e.name.startswith('aten::')]
+        self_us = {}
+        for e in ev: self_us[e.name] = self_us.get(e.name, 0.) + e.self_cpu_time_total / reps
+        calls = sum(1 for e in ev if e.cpu_parent is None or not e.cpu_parent.name.startswith('aten::')) / reps
+        costly = sorted(self_us.items(), key=lambda kv: -kv[1])[:top]
+        rows.append(dict(row=name, us=us, aten_calls=calls, in_aten=sum(self_us.values()) * reps / wall, top=[(k[6:], round(v, 1)) for k, v in costly]))
+    return rows
+
 
 # %% ../nbs/10_bench.ipynb #r001
 TRAIN_CASES = [('mininet', 4, 28), ('mininet', 128, 28), ('xresnet18', 8, 64), ('xresnet18', 64, 64)]  # (model, batch, pixels)
