@@ -98,11 +98,13 @@ BUDGET_GRIDS = dict(batch_size=BATCH_BUDGET, ablation=ABLATION_BUDGET, bnet=_bne
 FASTAI_IMAGES = (12000, 48000)  # the image grids' training sets: 4× and 16× the fastai grids' 3,000 images
 
 def _fastai_images(n_train:int, recipe:str='one_cycle') -> dict:
-    "mininet's BN, GN and FRN + TLU under `recipe` for about 736 steps on `n_train` images: the fastai grid's largest budget, over more distinct images"
+    "The fastai grid's mininet arms under `recipe` for its largest budget's steps, spent on `n_train` images in fewer epochs"
     g = _fastai_budget(recipe)
-    if n_train % 3000 or not 3000 <= n_train <= 48000: raise ValueError(f"_fastai_images expected a multiple of 3,000 up to 48,000, got {n_train!r}")
-    arms = [a for a in g['arms'] if a['model'] == 'mininet']
-    return dict(g, base=dict(g['base'], n_train=n_train), budgets=(16 * 3000 // n_train,), arms=arms, lr0={a['family']: g['lr0'][a['family']] for a in arms})
+    seen = max(g['budgets']) * g['base']['n_train']   # images seen at the largest budget: 16 × 3,000
+    if n_train % g['base']['n_train'] or seen % n_train:
+        raise ValueError(f"_fastai_images expected a multiple of 3,000 that divides {seen:,} into whole epochs, got {n_train!r}")
+    arms = [a for a in g['arms'] if a['model'] in FASTAI_PLAIN]
+    return dict(g, base=dict(g['base'], n_train=n_train), budgets=(seen // n_train,), arms=arms)
 
 BUDGET_GRIDS |= {f'fastai_one_cycle_{n // 1000}k': _fastai_images(n) for n in FASTAI_IMAGES}
 
@@ -263,7 +265,7 @@ def _change_runs(name:str, final:pd.DataFrame, families=None, seeds=(0, 1)) -> l
     g, out = budget_grid(name), []
     top = max(g['budgets'])
     for a in g['arms']:
-        if not a['name'].endswith(': FRN+TLU') or (families is not None and a['family'] not in families): continue
+        if a.get('norm_kw') != FASTAI_FRN_KW or (families is not None and a['family'] not in families): continue
         lr = _top_lr(name, final, a['name'])
         if lr is None and families is None: continue  # not run that far yet
         if lr is None: raise ValueError(f"{name}: {a['name']!r} has no runs at its largest budget ({top} epochs) yet; run the grid first")
