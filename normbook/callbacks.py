@@ -115,8 +115,10 @@ def frn_learner(
     if not isinstance(n_out, int) or n_out < 1: raise ValueError(f"frn_learner needs the number of classes: pass n_out, or DataLoaders with dls.c; got {n_out!r}")
     x = dls.one_batch()[0]
     if x.dim() < 3: raise ValueError(f"frn_learner expected batches of images (B, C, *spatial), got a batch of shape {tuple(x.shape)}")
-    if tau_init is None: tau_init = -1. if is_residual(arch, c_in=x.shape[1], n_out=n_out, **(model_kw or {})) else 0.
-    model = get_model(arch, c_in=x.shape[1], n_out=n_out, norm='frntlu', norm_kw=dict(tau_init=tau_init), **(model_kw or {}))
+    model = get_model(arch, c_in=x.shape[1], n_out=n_out, norm='frntlu', norm_kw=dict(tau_init=0. if tau_init is None else tau_init), **(model_kw or {}))
+    if tau_init is None and is_residual(model):  # a residual network: every τ starts at -1
+        for o in model.modules():
+            if isinstance(getattr(o, 'tau', None), nn.Parameter): o.tau_init = -1.; nn.init.constant_(o.tau, -1.)
     cbs = [*L(kwargs.pop('cbs', None)), NormbookNorms()]
     return Learner(dls, model, metrics=accuracy if metrics is None else metrics, cbs=cbs, **kwargs)
 

@@ -432,10 +432,12 @@ def get_model(
 
 # %% ../nbs/05_models.ipynb #c073s
 def is_residual(
-    name:str, # a model name of `get_model`
-    **kwargs, # the builder's arguments (`c_in`, `n_out`, ...)
+    model:str|nn.Module, # a built network, or a model name of `get_model`
+    **kwargs, # the builder's arguments (`c_in`, `n_out`, ...) when `model` is a name
 ) -> bool:
-    "Whether the model `get_model(name, **kwargs)` has residual blocks"
-    with torch.random.fork_rng(devices=[]): m = get_model(name, **kwargs)
-    return any(isinstance(o, (NormResBlock, PreactBlock)) for o in m.modules())
+    "Whether `model` (or the network `get_model(model, **kwargs)`) has residual blocks"
+    if isinstance(model, str):
+        with torch.random.fork_rng(devices=[]): model = get_model(model, **kwargs)
+    elif not isinstance(model, nn.Module): raise TypeError(f"is_residual expected a model name or an nn.Module, got {type(model).__name__}")
+    return any(isinstance(o, (NormResBlock, PreactBlock)) for o in model.modules())
 
