@@ -27,8 +27,8 @@ from .callbacks import amplitude_kept
 __all__ = ['BUDGET_WARMUP', 'BATCH_BUDGET', 'ABLATION_BUDGET', 'FASTAI_NETS', 'FASTAI_RECIPES', 'FASTAI_FRN_KW', 'FASTAI_PLAIN',
            'FRN_TAU0', 'BUDGET_GRIDS', 'FASTAI_IMAGES', 'BN_ONLY_MODES', 'budget_grid', 'run_budget', 'budget_main',
            'budget_runs', 'budget_plan', 'budget_tables', 'budget_complete', 'budget_effect', 'fastai_changes',
-           'run_changes', 'changes_table', 'fastai_gaps', 'amplitudes', 'run_amplitudes', 'amplitude_table',
-           'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
+           'run_changes', 'changes_table', 'fastai_gaps', 'fastai_trends', 'amplitudes', 'run_amplitudes',
+           'amplitude_table', 'bn_only_model', 'gamma_stats', 'bnet_last', 'bnet_model']
 
 # %% ../nbs/08r_grids.ipynb #b002
 BUDGET_WARMUP = 0.05  # the warm-up fraction of every budget run
@@ -301,18 +301,36 @@ def changes_table(
     return pd.DataFrame(rows, columns=cols).set_index(['arm', 'change']).round(4)
 
 # %% ../nbs/08r_grids.ipynb #fc08
+def _fastai_pairs(name:str, results, metric:str):
+    "(network, 'X − BN', per-budget gaps, trend) for FRN + TLU, GN and `FRN_TAU0` against BN in each network of the fastai grid `name`"
+    final = budget_runs(results_path(name) if results is None else results, name)[0]
+    if final.empty: return
+    for m, s in FASTAI_NETS:
+        for other in ('FRN+TLU', 'GN', FRN_TAU0):
+            yield f'{m} {s} px', f'{other} − BN', *budget_trend(final, f'{m} {s} px: {other}', f'{m} {s} px: BN', by='arm', metric=metric)
+
 def fastai_gaps(
     name:str, # a fastai grid: 'fastai_one_cycle' or 'fastai_sgd'
     results=None, # its runs: a path, a list of result dicts or a `DataFrame` (default: its stored file)
     metric:str='test_acc', # what is compared
 ) -> pd.DataFrame:
     "Per network and budget: FRN + TLU − BN, GN − BN (and `FRN_TAU0` − BN) in `metric`, paired by seed (mean, 95% half-width, pairs)"
-    final, rows = budget_runs(results_path(name) if results is None else results, name)[0], []
-    for m, s in FASTAI_NETS:
-        for other in ('FRN+TLU', 'GN', FRN_TAU0):
-            per, _ = budget_trend(final, f'{m} {s} px: {other}', f'{m} {s} px: BN', by='arm', metric=metric) if len(final) else (pd.DataFrame(), None)
-            rows += [dict(network=f'{m} {s} px', compared=f'{other} − BN', steps=int(k), mean=v['mean'], ci95=v['ci95'], n=int(v['n'])) for k, v in per.iterrows()]
+    rows = [dict(network=net, compared=c, steps=int(k), mean=v['mean'], ci95=v['ci95'], n=int(v['n']))
+            for net, c, per, _ in _fastai_pairs(name, results, metric) for k, v in per.iterrows()]
     return pd.DataFrame(rows, columns=['network', 'compared', 'steps', 'mean', 'ci95', 'n'])
+
+
+# %% ../nbs/08r_grids.ipynb #fc11
+def fastai_trends(
+    name:str, # a fastai grid: 'fastai_one_cycle' or 'fastai_sgd'
+    results=None, # its runs: a path, a list of result dicts or a `DataFrame` (default: its stored file)
+    metric:str='test_acc', # what is compared
+) -> pd.DataFrame:
+    "Per network: the change per doubling of the budget of FRN + TLU − BN, GN − BN (and `FRN_TAU0` − BN) in `metric` (slope, 95% half-width, pairs, whether it is still moving)"
+    rows = [dict(network=net, compared=c, per_doubling=t['slope'], ci95=t['ci95'], n=t['n'], budgets=len(per), moving=t['moving'])
+            for net, c, per, t in _fastai_pairs(name, results, metric) if len(per)]
+    return pd.DataFrame(rows, columns=['network', 'compared', 'per_doubling', 'ci95', 'n', 'budgets', 'moving'])
+
 
 # %% ../nbs/08r_grids.ipynb #am11
 def amplitudes(learn, n:int=256) -> dict:
